@@ -1,0 +1,1 @@
+"""Thin click commands over ledger and projections."""

@@ -1,0 +1,138 @@
+"""`ledger adjust …`: bonuses, penalties, notices and reported figures, proposed and approved by signature."""
+from __future__ import annotations
+
+import hashlib
+
+import click
+
+from .context import Env, format_option, out_option, sign_with_option
+from .emit import emit
+from .render import render
+
+INPUT_OPTIONS = ("option", "points", "count", "amount", "rank", "tied", "matter", "level", "area", "entity")
+
+
+@click.group("adjust")
+def adjust() -> None:
+    """Propose, approve, reject and rescind adjustments (加减分).
+
+    \b
+    Example:
+      ledger adjust propose --year 2017 --unit 长皋乡 --rule 通报 --option 朝阳表扬 --matter 朝委发〔2017〕12号 \\
+          --reason "朝阳市委通报表扬" --document 朝委发〔2017〕12号 --sign-with swb.key
+      ledger adjust approve 3f9c2b1d --sign-with leader.key --yes
+    """
+
+
+def _input_options(func):
+    for name in reversed(INPUT_OPTIONS):
+        func = click.option(f"--{name}", default=None, help=f"Rule input '{name}' (see the scheme's rule kinds).")(func)
+    return func
+
+
+@adjust.command("propose")
+@click.option("--year", type=int, required=True)
+@click.option("--unit", required=True)
+@click.option("--rule", required=True, help="The rule's id in the year's scheme.")
+@_input_options
+@click.option("--input", "extra", multiple=True, metavar="KEY=VALUE", help="Any other rule input.")
+@click.option("--reason", required=True)
+@click.option("--document", default="", help="Document number (文号) of the notice or evidence.")
+@click.option("--evidence", "evidence_path", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="An attached file; its SHA-256 is recorded.")
+@click.option("--kind", type=click.Choice(["bonus", "penalty", "notice", "figure"]), default=None)
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def propose(env: Env, year, unit, rule, extra, reason, document, evidence_path, kind, key_path, out_path, **inputs):
+    """Propose an adjustment under a scheme rule; it counts once every required role has approved it.
+
+    \b
+    Example:
+      ledger adjust propose --year 2017 --unit 财政局 --rule 融资 --amount 2.5 --reason "完成融资2.5亿元" \\
+          --document 北财〔2017〕8号 --sign-with jtb.key
+    """
+    values = {k: v for k, v in inputs.items() if v is not None}
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--input")
+        values[key.strip()] = value
+    act = {"year": year, "unit": unit, "rule": rule, "inputs": values, "reason": reason}
+    if document:
+        act["document"] = document
+    if evidence_path:
+        with open(evidence_path, "rb") as fh:
+            act["evidence_sha256"] = hashlib.file_digest(fh, "sha256").hexdigest()
+    if kind:
+        act["kind"] = kind
+    emit(env, "adjustment.proposed", act, key_path, out_path)
+
+
+@adjust.command("approve")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--role", default=None, help="The role you approve in, when you hold several the rule requires.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def approve(env: Env, ids, role, yes, key_path, out_path) -> None:
+    """Approve one or more adjustments, after showing what will be signed.
+
+    \b
+    Example:
+      ledger adjust approve 3f9c2b1d 77aa0e12 --sign-with leader.key --yes
+    """
+    from projections.review import approval_plan
+
+    ledger = env.ledger()
+    key = env.key(key_path)
+    plans = approval_plan(ledger, key.key_id, list(ids), role)
+    render([p.to_row() for p in plans], ["id", "unit", "rule", "inputs", "reason", "role", "signed"], "table",
+           title="To be signed")
+    if not yes and not click.confirm(f"Sign {len(plans)} approval(s)?", err=True):
+        raise click.exceptions.Abort()
+    for plan in plans:
+        emit(env, "adjustment.approved", {"role": plan.role}, key, out_path, plan.stream)
+
+
+@adjust.command("reject")
+@click.argument("adjustment_id")
+@click.option("--reason", required=True)
+@click.option("--role", default=None)
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def reject(env: Env, adjustment_id, reason, role, key_path, out_path) -> None:
+    """Reject a pending adjustment with a reason.
+
+    \b
+    Example:
+      ledger adjust reject 3f9c2b1d --reason "无表彰文件" --sign-with leader.key
+    """
+    from projections.review import approval_plan
+
+    ledger = env.ledger()
+    key = env.key(key_path)
+    plan = approval_plan(ledger, key.key_id, [adjustment_id], role)[0]
+    emit(env, "adjustment.rejected", {"role": plan.role, "reason": reason}, key, out_path, plan.stream)
+
+
+@adjust.command("rescind")
+@click.argument("adjustment_id")
+@click.option("--reason", required=True)
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def rescind(env: Env, adjustment_id, reason, key_path, out_path) -> None:
+    """Rescind an adjustment (the proposing department or the office), with a reason.
+
+    \b
+    Example:
+      ledger adjust rescind 3f9c2b1d --reason "重复申报" --sign-with fgj.key
+    """
+    stream = env.ledger().resolve(adjustment_id, "adjustment.proposed", "adjustment")
+    emit(env, "adjustment.rescinded", {"reason": reason}, key_path, out_path, stream=stream)
+
+
+COMMANDS = [adjust]

@@ -1,0 +1,28 @@
+"""Submitting a signed act from a command, or writing it to a file for later submission."""
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+import click
+
+from .context import Env
+
+
+def emit(env: Env, act_type: str, act: dict, key, out_path: str | None = None,
+         stream: UUID | None = None) -> None:
+    """Sign the act with the key (a key file path or a loaded key); store it and print the receipt, or write it
+    to `out_path` for later submission."""
+    ledger = env.ledger()
+    key = env.key(key) if isinstance(key, str) else key
+    if out_path:
+        envelope, signature = ledger.prepare(act_type, act, key, env.signed_at, stream)
+        with open(out_path, "w", encoding="utf-8") as fh:
+            json.dump({"envelope": envelope, "signature": signature}, fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
+        click.echo(f"Signed {act_type} written to {out_path} (not submitted)")
+        return
+    receipt = ledger.act(act_type, act, key, env.signed_at, stream)
+    click.echo(f"Stored {act_type} as event {receipt.event_id[:12]} at position {receipt.position}"
+               + (f" (adjustment {receipt.stream[:8]})" if act_type.startswith("adjustment.") else "")
+               + (f" (decision {receipt.stream[:8]})" if act_type == "decision.recorded" else ""))

@@ -1,0 +1,51 @@
+"""The `ledger` command. Heavy libraries are imported inside commands so that `ledger --help` starts fast."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .context import Env, run_guarded
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="kaohe-ledger", prog_name="ledger")
+@click.option("--db", envvar="LEDGER_DB", default="ledger.db", show_default=True, metavar="URL",
+              help="SQLite file or postgresql+psycopg://user@host:port/db (env LEDGER_DB).")
+@click.option("--passphrase-env", envvar="LEDGER_PASSPHRASE_ENV", metavar="NAME",
+              help="Read key passphrases from environment variable NAME instead of prompting.")
+@click.option("--signed-at", envvar="LEDGER_SIGNED_AT", metavar="TIME",
+              help="Signing time to put on acts (ISO 8601), for acts signed earlier on paper; default now.")
+@click.pass_context
+def cli(ctx: click.Context, db: str, passphrase_env: str | None, signed_at: str | None) -> None:
+    """kaohe-ledger: a signed, event-sourced ledger of the annual performance assessment (年度实绩考核).
+
+    \b
+    Example:
+      ledger demo                      # build a signed sample year and print its grades
+      ledger --db office.db scores --year 2017 --group 乡镇
+    """
+    ctx.obj = Env(db=db, passphrase_env=passphrase_env, signed_at=signed_at)
+
+
+def _register() -> None:
+    from . import acts_cmd, adjust_cmd, keys_cmd, read_cmd, setup_cmd
+
+    for module in (keys_cmd, setup_cmd, acts_cmd, adjust_cmd, read_cmd):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point: one-line errors, exit 1 for refusals, 2 for usage errors, never a traceback."""
+    run_guarded(cli, sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""`ledger init`, `ledger signatory …`, `ledger scheme adopt`, `ledger submit`: setting up a ledger and a year."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from .context import Env, format_option, out_option, sign_with_option
+from .emit import emit
+from .render import render
+
+
+@click.command("init")
+@click.option("--name", required=True, help="The ledger's name, e.g. 北票市2017年度实绩考核.")
+@click.option("--office-key", "key_path", required=True, type=click.Path(dir_okay=False),
+              help="The assessment office's private key: the ledger's root signatory.")
+@click.option("--person", default="考核办", show_default=True, help="Who holds the office key.")
+@click.option("--department", default="市考核办", show_default=True)
+@click.pass_obj
+def init(env: Env, name: str, key_path: str, person: str, department: str) -> None:
+    """Create a ledger with a random id, rooted in the office's key.
+
+    \b
+    Example:
+      ledger --db bp.db init --name 北票市实绩考核 --office-key office.key
+    """
+    from ledger.writer import new_ledger_id
+
+    ledger, key = env.ledger(), env.key(key_path)
+    lid = new_ledger_id()
+    act = {"name": name, "office": {"person": person, "department": department, "public_key": key.public_text,
+                                    "roles": ["office"]}}
+    envelope, signature = ledger.prepare("ledger.genesis", act, key, env.signed_at, ledger_id=lid)
+    receipt = ledger.submit(envelope, signature)
+    click.echo(f"Created ledger {lid} ({name}); office key {key.key_id}; position {receipt.position}")
+
+
+@click.group("signatory")
+def signatory() -> None:
+    """Register, revoke and list the people who sign.
+
+    \b
+    Example:
+      ledger signatory add --person 李明 --department 市发展改革局 --role department \\
+          --public-key li.key.pub --sign-with office.key
+    """
+
+
+@signatory.command("add")
+@click.option("--person", required=True)
+@click.option("--department", default="", help="The department the person signs for (考核部门).")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="office, department, auditor, inspector, or a role the scheme declares (repeatable).")
+@click.option("--public-key", "pub_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--valid-from", default=None, metavar="TIME", help="Default: the signing time.")
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def signatory_add(env: Env, person, department, roles, pub_path, valid_from, key_path, out_path) -> None:
+    """Register a signatory's public key with roles (signed by the office).
+
+    \b
+    Example:
+      ledger signatory add --person 张华 --role 常务副市长 --public-key zhang.key.pub --sign-with office.key
+    """
+    from ledger.clock import format_time, parse_time, signing_time
+    from ledger.keys import load_public_text
+    from ledger.signing import key_id_of_text
+
+    text = load_public_text(pub_path)
+    start = format_time(parse_time(valid_from, "--valid-from")) if valid_from else signing_time(env.signed_at)
+    act = {"key_id": key_id_of_text(text), "public_key": text, "person": person, "department": department,
+           "roles": list(roles), "valid_from": start}
+    emit(env, "signatory.added", act, key_path, out_path)
+
+
+@signatory.command("revoke")
+@click.argument("key_id")
+@click.option("--reason", required=True)
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def signatory_revoke(env: Env, key_id, reason, key_path, out_path) -> None:
+    """Revoke a key: it signs nothing after this; what it signed before stays valid.
+
+    \b
+    Example:
+      ledger signatory revoke ed25519:1a2b3c4d5e6f7a8b --reason "key lost" --sign-with office.key
+    """
+    emit(env, "signatory.revoked", {"key_id": key_id, "reason": reason}, key_path, out_path)
+
+
+@signatory.command("list")
+@format_option()
+@click.pass_obj
+def signatory_list(env: Env, fmt: str) -> None:
+    """List every signatory with roles, validity and revocation.
+
+    \b
+    Example:
+      ledger signatory list --format json
+    """
+    rows = [s.to_dict() for s in env.ledger().registry().signatories.values()]
+    for row in rows:
+        row["roles"] = ",".join(row["roles"])
+    render(rows, ["key_id", "person", "department", "roles", "valid_from", "revoked_at"], fmt)
+
+
+@click.group("scheme")
+def scheme() -> None:
+    """Adopt and show a year's assessment scheme (考核方案).
+
+    \b
+    Example:
+      ledger scheme adopt examples/bp-2017.toml --sign-with office.key
+    """
+
+
+@scheme.command("adopt")
+@click.argument("path", type=click.Path(dir_okay=False, exists=False))
+@click.option("--note", default=None, help="Why a scheme already adopted for the year is replaced.")
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def scheme_adopt(env: Env, path, note, key_path, out_path) -> None:
+    """Adopt a scheme file for its year; the file's text is stored as signed content.
+
+    \b
+    Example:
+      ledger scheme adopt examples/hy-2017.toml --sign-with office.key
+    """
+    from ledger.canonical import sha256_hex
+    from ledger.schemefile import read_scheme_file
+
+    text, scheme_obj = read_scheme_file(path)
+    act = {"year": scheme_obj.year, "text": text, "sha256": sha256_hex(text.encode("utf-8")),
+           "file": path.rsplit("/", 1)[-1]}
+    if note:
+        act["note"] = note
+    emit(env, "scheme.adopted", act, key_path, out_path)
+
+
+@click.command("submit")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_obj
+def submit(env: Env, path: str) -> None:
+    """Submit a signed act written earlier with --out (the same act twice is stored once).
+
+    \b
+    Example:
+      ledger submit approval.json
+    """
+    from ledger.actfile import read_act_file
+    from ledger.writer import Duplicate
+
+    envelope, signature = read_act_file(path)
+    try:
+        receipt = env.ledger().submit(envelope, signature)
+    except Duplicate as dup:
+        click.echo(f"Already stored: {dup}")
+        return
+    click.echo(f"Stored {envelope['type']} as event {receipt.event_id[:12]} at position {receipt.position}")
+
+
+COMMANDS = [init, signatory, scheme, submit]

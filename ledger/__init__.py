@@ -1,0 +1,1 @@
+"""Write side of kaohe-ledger: signed acts, verification, storage, integrity."""

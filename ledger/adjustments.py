@@ -1,0 +1,87 @@
+"""The life of one adjustment (加减分): proposed, approved role by role, rejected or rescinded. Folded from its stream."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class Approval:
+    role: str
+    person: str
+    key_id: str
+    signed_at: str
+    event_id: str
+
+
+@dataclass
+class AdjustmentState:
+    """Where an adjustment stands after the acts of its stream so far."""
+
+    id: str
+    year: int
+    unit: str
+    rule: str
+    inputs: dict
+    reason: str
+    document: str
+    evidence_sha256: str
+    proposer_key: str
+    proposer_person: str
+    proposer_department: str
+    proposed_at: str
+    proposal_event: str
+    approvals: list[Approval] = field(default_factory=list)
+    rejected: tuple[str, str] | None = None  # (person, reason)
+    rescinded: tuple[str, str] | None = None  # (person, reason)
+    last_event: str = ""
+
+    def status(self, approvers: tuple[str, ...]) -> str:
+        """pending | approved | rejected | rescinded, given the roles the rule requires."""
+        if self.rescinded:
+            return "rescinded"
+        if self.rejected:
+            return "rejected"
+        return "pending" if self.missing(approvers) else "approved"
+
+    def missing(self, approvers: tuple[str, ...]) -> list[str]:
+        """Required roles that have not approved yet."""
+        done = {a.role for a in self.approvals}
+        return [r for r in approvers if r not in done]
+
+    def approved_by(self, person: str) -> bool:
+        return any(a.person == person for a in self.approvals)
+
+    def apply(self, envelope: dict, event_id: str, registry: Registry) -> None:
+        """Fold one approval, rejection or rescission."""
+        act, kind = envelope["act"], envelope["type"]
+        signer = registry.signatories.get(envelope["signer"])
+        person = signer.person if signer else envelope["signer"]
+        if kind == "adjustment.approved":
+            self.approvals.append(Approval(act["role"], person, envelope["signer"], envelope["signed_at"], event_id))
+        elif kind == "adjustment.rejected":
+            self.rejected = (person, act["reason"])
+        elif kind == "adjustment.rescinded":
+            self.rescinded = (person, act["reason"])
+        self.last_event = event_id
+
+
+def short_id(stream: str) -> str:
+    """The id people type: the first 8 hex digits of the stream id."""
+    return stream.replace("-", "")[:8]
+
+
+def fold_adjustment(stream: str, acts: list[tuple[dict, str]], registry: Registry) -> AdjustmentState:
+    """Fold (envelope, event id) pairs of one adjustment stream, in order."""
+    (first, first_id), rest = acts[0], acts[1:]
+    if first["type"] != "adjustment.proposed":
+        raise ValueError("adjustment stream does not start with a proposal")
+    act, signer = first["act"], registry.signatories.get(first["signer"])
+    state = AdjustmentState(short_id(stream), act["year"], act["unit"], act["rule"], dict(act["inputs"]),
+                            act["reason"], act.get("document", ""), act.get("evidence_sha256", ""),
+                            first["signer"], signer.person if signer else first["signer"],
+                            signer.department if signer else "", first["signed_at"], first_id, last_event=first_id)
+    for envelope, event_id in rest:
+        state.apply(envelope, event_id, registry)
+    return state

@@ -1,0 +1,146 @@
+"""The log index: every stored event's sequence position, event id and Merkle leaf, kept in step with the store.
+
+Positions are 1, 2, 3… in log order, on every backend (PostgreSQL's own ids may have gaps after a rolled-back
+insert, so they are not positions). The index is derived data: `ledger verify` recomputes it from the events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, func, select
+from sqlalchemy.exc import IntegrityError as SAIntegrityError, OperationalError
+
+from .canonical import canonical, sha256_hex
+from .store import EventStore, StoredAct
+
+metadata = MetaData()
+log_entries = Table(
+    "kaohe_log", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("notification_id", BigInteger, nullable=False, unique=True),
+    Column("event_id", String(64), nullable=False, index=True),
+    Column("stream", String(36), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("type", String(64), nullable=False, index=True),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+
+def event_id(envelope: dict) -> str:
+    """An event's id: the hex SHA-256 of its canonical signed envelope."""
+    return sha256_hex(canonical(envelope))
+
+
+def leaf_bytes(act: StoredAct) -> bytes:
+    """The Merkle leaf of a stored event: canonical bytes of what was signed, its signature and the record time."""
+    return canonical({"envelope": act.envelope, "signature": act.signature, "recorded_at": act.recorded_at})
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    seq: int
+    notification_id: int
+    event_id: str
+    stream: str
+    version: int
+    type: str
+
+
+class LogIndex:
+    """Maintains `kaohe_log` and the Merkle nodes incrementally after every append."""
+
+    def __init__(self, store: EventStore):
+        self.store = store
+        self._ready = False
+
+    def ensure_tables(self) -> None:
+        if not self._ready:
+            from .merkle_store import metadata as merkle_metadata
+
+            metadata.create_all(self.store.engine)
+            merkle_metadata.create_all(self.store.engine)
+            self._ready = True
+
+    def head(self) -> tuple[int, int]:
+        """(last indexed position, its notification id)."""
+        self.ensure_tables()
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(func.max(log_entries.c.seq), func.max(log_entries.c.notification_id))).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def catch_up(self, progress=None) -> int:
+        """Index every stored event not indexed yet; returns the log size. Safe to run in many processes at once."""
+        from . import merkle_store
+
+        self.ensure_tables()
+        for _attempt in range(20):
+            try:
+                with self.store.engine.begin() as conn:
+                    seq, last_nid = _head(conn)
+                    batch_rows, leaves = [], []
+                    for act in self.store.read(after=last_nid, batch=2000):
+                        seq += 1
+                        leaf = leaf_bytes(act)
+                        from .merkle import leaf_hash
+
+                        lh = leaf_hash(leaf)
+                        batch_rows.append({"seq": seq, "notification_id": act.notification_id,
+                                           "event_id": event_id(act.envelope), "stream": act.stream,
+                                           "version": act.version, "type": str(act.envelope.get("type", ""))[:64],
+                                           "leaf_hash": lh})
+                        leaves.append(lh)
+                        if len(batch_rows) >= 2000:
+                            _flush(conn, batch_rows, leaves, merkle_store)
+                            if progress:
+                                progress(seq)
+                    _flush(conn, batch_rows, leaves, merkle_store)
+                    if progress:
+                        progress(seq)
+                    return seq
+            except (SAIntegrityError, OperationalError):
+                continue  # another process indexed the same events first; read its result
+        raise RuntimeError("could not bring the log index up to date")
+
+    def by_notification(self, notification_id: int) -> IndexRow | None:
+        return self._one(log_entries.c.notification_id == notification_id)
+
+    def by_position(self, seq: int) -> IndexRow | None:
+        return self._one(log_entries.c.seq == seq)
+
+    def by_event(self, prefix: str) -> list[IndexRow]:
+        """Rows whose event id starts with `prefix`."""
+        return self._many(log_entries.c.event_id.startswith(prefix.lower()))
+
+    def streams_like(self, prefix: str, first_type: str) -> list[str]:
+        """Streams opened by an act of `first_type` whose id starts with `prefix`."""
+        rows = self._many(log_entries.c.stream.startswith(prefix.lower()), log_entries.c.version == 1,
+                          log_entries.c.type == first_type)
+        return sorted({r.stream for r in rows})
+
+    def streams_of_type(self, first_type: str) -> list[str]:
+        return [r.stream for r in self._many(log_entries.c.version == 1, log_entries.c.type == first_type)]
+
+    def _one(self, *where) -> IndexRow | None:
+        rows = self._many(*where)
+        return rows[0] if rows else None
+
+    def _many(self, *where) -> list[IndexRow]:
+        self.ensure_tables()
+        cols = [log_entries.c.seq, log_entries.c.notification_id, log_entries.c.event_id, log_entries.c.stream,
+                log_entries.c.version, log_entries.c.type]
+        with self.store.engine.connect() as conn:
+            return [IndexRow(*r) for r in conn.execute(select(*cols).where(*where).order_by(log_entries.c.seq))]
+
+
+def _head(conn) -> tuple[int, int]:
+    row = conn.execute(select(func.max(log_entries.c.seq), func.max(log_entries.c.notification_id))).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def _flush(conn, rows: list, leaves: list, merkle_store) -> None:
+    if not rows:
+        return
+    conn.execute(log_entries.insert(), rows)
+    merkle_store.append_leaves(conn, rows[0]["seq"] - 1, list(leaves))
+    rows.clear()
+    leaves.clear()

@@ -1,0 +1,52 @@
+"""Field-by-field shape checks for acts read from files or built from options: exact keys, exact types."""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Refused
+
+MAX_TEXT = 4096  # a reason, note or document number longer than this is not a reason but a payload
+
+
+def check_fields(obj: Any, required: dict[str, type | tuple], optional: dict[str, type | tuple] | None = None,
+                 what: str = "act") -> dict:
+    """Refuse a missing, unknown or wrongly typed field; return the object."""
+    optional = optional or {}
+    if not isinstance(obj, dict):
+        raise Refused(f"{what} must be a JSON object")
+    for name in obj:
+        if name not in required and name not in optional:
+            raise Refused(f"{what}: unknown field {name!r}")
+    for name, kind in required.items():
+        if name not in obj:
+            raise Refused(f"{what}: missing field {name!r}")
+    for name, value in obj.items():
+        kind = required.get(name) or optional.get(name)
+        if kind is int and isinstance(value, bool):
+            raise Refused(f"{what}: field {name!r} must be an integer")
+        if not isinstance(value, kind):
+            raise Refused(f"{what}: field {name!r} has the wrong type")
+        if isinstance(value, str):
+            check_text(value, f"{what}: field {name!r}", limit=None if name in LONG_FIELDS else MAX_TEXT)
+    return obj
+
+
+LONG_FIELDS = {"text"}  # the scheme file travels inside its adoption act
+
+
+def check_text(value: str, what: str, limit: int | None = MAX_TEXT) -> str:
+    """Refuse control characters (other than tab/newline in long text) and over-long text."""
+    if limit is not None and len(value) > limit:
+        raise Refused(f"{what} is longer than {limit} characters")
+    bad = next((c for c in value if (ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127), None)
+    if bad is not None:
+        raise Refused(f"{what} contains a control character (U+{ord(bad):04X})")
+    return value
+
+
+def check_name(value: str, what: str) -> str:
+    """A unit, indicator or person name: non-empty, no leading/trailing space, no control characters."""
+    check_text(value, what, limit=200)
+    if not value or value != value.strip():
+        raise Refused(f"{what} {value!r} is empty or has leading/trailing spaces")
+    return value

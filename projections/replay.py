@@ -1,0 +1,148 @@
+"""One pass over the log, in order, folding every act into the state the views need (optionally up to a position).
+
+This is the reference read path: `ledger verify`, the audit bundle and as-of views use it directly, so that what a
+view shows can always be re-derived from the events alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from ledger.adjustments import AdjustmentState, fold_adjustment, short_id
+from ledger.log_index import event_id
+from ledger.registry import Registry
+from ledger.years import YearState
+
+
+@dataclass(frozen=True)
+class LoggedAct:
+    """A stored act with its position (1-based, in log order) and id."""
+
+    position: int
+    event_id: str
+    envelope: dict
+    signature: dict
+    recorded_at: str
+    stream: str
+    version: int
+
+
+@dataclass
+class Value:
+    """The latest recorded value of a score or evaluation, and every act that set it."""
+
+    act: dict
+    event_id: str
+    position: int
+    signer: str
+    history: list[tuple[int, str]] = field(default_factory=list)  # (position, event id)
+
+
+@dataclass
+class DecisionState:
+    id: str
+    act: dict
+    event_id: str
+    position: int
+    signer: str
+    revoked: tuple[int, str] | None = None  # (position, reason)
+
+
+@dataclass
+class LogState:
+    """Everything folded from the log up to `position`."""
+
+    position: int = 0
+    registry: Registry = field(default_factory=Registry)
+    years: dict[int, YearState] = field(default_factory=dict)
+    scores: dict[tuple, Value] = field(default_factory=dict)
+    evaluations: dict[tuple, Value] = field(default_factory=dict)
+    adjustments: dict[str, AdjustmentState] = field(default_factory=dict)  # short id -> state
+    adjustment_positions: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # id -> (position, type)
+    decisions: dict[str, DecisionState] = field(default_factory=dict)
+    close_positions: dict[int, int] = field(default_factory=dict)  # year -> position of its first close signature
+    acts: list[LoggedAct] = field(default_factory=list)  # kept only when asked (history views)
+    streams: dict[str, str] = field(default_factory=dict)  # stream -> short id of adjustment/decision
+
+    def year(self, year: int) -> YearState:
+        return self.years.setdefault(year, YearState(year))
+
+    def person(self, key_id: str) -> str:
+        sig = self.registry.signatories.get(key_id)
+        return sig.person if sig else key_id
+
+
+def logged_acts(store, upto: int | None = None, progress: Callable[[int], None] | None = None) -> Iterator[LoggedAct]:
+    """Stored acts in log order with their positions, stopping after position `upto`."""
+    position = 0
+    for stored in store.read(batch=2000):
+        position += 1
+        if upto is not None and position > upto:
+            return
+        yield LoggedAct(position, event_id(stored.envelope), stored.envelope, stored.signature, stored.recorded_at,
+                        stored.stream, stored.version)
+        if progress and position % 2000 == 0:
+            progress(position)
+
+
+def fold(acts: Iterable[LoggedAct], keep_acts: bool = False) -> LogState:
+    """Fold acts (already verified when they were stored) into a LogState."""
+    state = LogState()
+    for item in acts:
+        apply(state, item)
+        if keep_acts:
+            state.acts.append(item)
+    return state
+
+
+def replay(store, upto: int | None = None, keep_acts: bool = False) -> LogState:
+    """The state of the ledger in `store` as of position `upto` (default: now)."""
+    return fold(logged_acts(store, upto), keep_acts)
+
+
+def apply(state: LogState, item: LoggedAct) -> None:
+    """Fold one act."""
+    env, act, kind = item.envelope, item.envelope["act"], item.envelope["type"]
+    state.position = item.position
+    if kind in ("ledger.genesis", "signatory.added", "signatory.revoked"):
+        state.registry.apply(env)
+    elif kind in ("scheme.adopted", "year.close.signed"):
+        year = state.year(act["year"])
+        year.apply(env, item.event_id, state.person(env["signer"]))
+        if kind == "year.close.signed":
+            state.close_positions.setdefault(act["year"], act["position"])
+    elif kind == "score.recorded":
+        _set_value(state.scores, (act["year"], act["unit"], act["indicator"]), item)
+    elif kind == "evaluation.recorded":
+        _set_value(state.evaluations, (act["year"], act["unit"], act["component"], act["round"]), item)
+    elif kind.startswith("adjustment."):
+        _apply_adjustment(state, item)
+    elif kind == "decision.recorded":
+        sid = short_id(item.stream)
+        state.streams[item.stream] = sid
+        state.decisions[sid] = DecisionState(sid, act, item.event_id, item.position, env["signer"])
+    elif kind == "decision.revoked":
+        decision = state.decisions.get(state.streams.get(item.stream, ""))
+        if decision is not None:
+            decision.revoked = (item.position, act["reason"])
+
+
+def _set_value(table: dict, key: tuple, item: LoggedAct) -> None:
+    old = table.get(key)
+    history = (old.history if old else []) + [(item.position, item.event_id)]
+    table[key] = Value(item.envelope["act"], item.event_id, item.position, item.envelope["signer"], history)
+
+
+def _apply_adjustment(state: LogState, item: LoggedAct) -> None:
+    env = item.envelope
+    if env["type"] == "adjustment.proposed":
+        sid = short_id(item.stream)
+        state.streams[item.stream] = sid
+        state.adjustments[sid] = fold_adjustment(item.stream, [(env, item.event_id)], state.registry)
+        state.adjustment_positions[sid] = [(item.position, env["type"])]
+        return
+    sid = state.streams.get(item.stream)
+    if sid is None:
+        return
+    state.adjustments[sid].apply(env, item.event_id, state.registry)
+    state.adjustment_positions[sid].append((item.position, env["type"]))

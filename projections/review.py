@@ -1,0 +1,94 @@
+"""The review queue: adjustments waiting for a signatory's approval, and what an approval would sign."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.errors import Refused
+
+from .replay import LogState, replay
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One adjustment in a review queue."""
+
+    id: str
+    stream: str
+    year: int
+    unit: str
+    rule: str
+    inputs: dict
+    reason: str
+    document: str
+    proposer: str
+    signed: tuple[str, ...]  # "role:person" already approved
+    missing: tuple[str, ...]  # roles still required
+    role: str = ""  # the role the signatory would approve in
+
+    def to_row(self) -> dict:
+        """A flat row for tables."""
+        return {"id": self.id, "year": self.year, "unit": self.unit, "rule": self.rule,
+                "inputs": " ".join(f"{k}={v}" for k, v in sorted(self.inputs.items())), "reason": self.reason,
+                "document": self.document, "proposer": self.proposer, "signed": ", ".join(self.signed) or "-",
+                "missing": ", ".join(self.missing), "role": self.role}
+
+
+def _waiting(state: LogState, sid: str) -> Waiting | None:
+    adj = state.adjustments[sid]
+    approvers = state.year(adj.year).scheme.rule(adj.rule).approvers
+    if adj.status(approvers) != "pending":
+        return None
+    stream = next(s for s, short in state.streams.items() if short == sid)
+    return Waiting(sid, stream, adj.year, adj.unit, adj.rule, adj.inputs, adj.reason, adj.document,
+                   adj.proposer_person, tuple(f"{a.role}:{a.person}" for a in adj.approvals),
+                   tuple(adj.missing(approvers)))
+
+
+def pending(state: LogState, key_id: str | None = None) -> list[Waiting]:
+    """Pending adjustments; with a key, only those that signatory may approve now."""
+    out = []
+    signer = state.registry.signatories.get(key_id) if key_id else None
+    if key_id and signer is None:
+        raise Refused(f"unknown signer {key_id}")
+    for sid in sorted(state.adjustments, key=lambda s: state.adjustment_positions[s][0][0]):
+        item = _waiting(state, sid)
+        if item is None:
+            continue
+        if signer is not None:
+            adj = state.adjustments[sid]
+            roles = [r for r in item.missing if r in signer.roles]
+            if not roles or adj.proposer_person == signer.person or adj.approved_by(signer.person):
+                continue
+            item = Waiting(**{**item.__dict__, "role": roles[0]})
+        out.append(item)
+    return out
+
+
+def approval_plan(ledger, key_id: str, ids: list[str], role: str | None) -> list[Waiting]:
+    """What approving (or rejecting) `ids` with this key would sign; refuses before anything is signed."""
+    state = replay(ledger.store)
+    signer = state.registry.signatories.get(key_id)
+    if signer is None:
+        raise Refused(f"unknown signer {key_id}: the key is not registered in this ledger")
+    plans = []
+    for ref in ids:
+        stream = str(ledger.resolve(ref, "adjustment.proposed", "adjustment"))
+        sid = state.streams[stream]
+        item = _waiting(state, sid)
+        if item is None:
+            adj = state.adjustments[sid]
+            raise Refused(f"adjustment {sid} is {adj.status(state.year(adj.year).scheme.rule(adj.rule).approvers)}; "
+                          "nothing to approve")
+        candidates = [r for r in item.missing if r in signer.roles]
+        if role is not None:
+            if role not in item.missing:
+                raise Refused(f"adjustment {sid} needs {', '.join(item.missing)}; not {role}")
+            candidates = [role]
+        if not candidates:
+            raise Refused(f"adjustment {sid} still needs {', '.join(item.missing)}; "
+                          f"{signer.person} holds {', '.join(signer.roles)}")
+        if len(candidates) > 1:
+            raise Refused(f"{signer.person} holds several roles adjustment {sid} needs ({', '.join(candidates)}): "
+                          "choose one with --role")
+        plans.append(Waiting(**{**item.__dict__, "role": candidates[0]}))
+    return plans

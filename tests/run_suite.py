@@ -1,0 +1,93 @@
+"""Run the whole test suite on SQLite and on a real PostgreSQL server that this script starts and stops itself.
+
+Usage: python tests/run_suite.py [pytest args…]
+
+It installs Debian's PostgreSQL when `initdb` is missing (apt-get, as root), runs the server as the unprivileged
+`postgres` user in a temporary data directory on a free loopback port, exports LEDGER_TEST_PG for the tests, and
+removes everything afterwards, also when the tests fail.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def find_pg_bin() -> str:
+    for name in ("initdb", "pg_ctl"):
+        if shutil.which(name) is None:
+            break
+    else:
+        return os.path.dirname(shutil.which("pg_ctl"))
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if candidates:
+        return os.path.dirname(candidates[-1])
+    print("PostgreSQL not found: installing Debian's package", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env)
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not candidates:
+        sys.exit("PostgreSQL could not be installed")
+    return os.path.dirname(candidates[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def as_postgres(cmd: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return cmd
+    return ["runuser", "-u", "postgres", "--", *cmd]
+
+
+def ensure_postgres_user() -> None:
+    if os.geteuid() == 0:
+        if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+
+
+def main() -> int:
+    bindir = find_pg_bin()
+    ensure_postgres_user()
+    workdir = tempfile.mkdtemp(prefix="kaohe-pg-")
+    os.chmod(workdir, 0o755)
+    data = os.path.join(workdir, "data")
+    os.makedirs(data)
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres")
+        shutil.chown(data, "postgres")
+    port = free_port()
+    started = False
+    try:
+        subprocess.run(as_postgres([os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres",
+                                    "-E", "UTF8", "--locale=C"]), check=True, stdout=subprocess.DEVNULL)
+        opts = (f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 "
+                "-c synchronous_commit=off")
+        subprocess.run(as_postgres([os.path.join(bindir, "pg_ctl"), "-D", data, "-o", opts, "-l",
+                                    os.path.join(workdir, "log"), "-w", "start"]), check=True,
+                       stdout=subprocess.DEVNULL)
+        started = True
+        env = dict(os.environ, LEDGER_TEST_PG=f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
+        print(f"PostgreSQL started on 127.0.0.1:{port}", flush=True)
+        t0 = time.monotonic()
+        code = subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
+        print(f"suite finished in {time.monotonic() - t0:.0f} s", flush=True)
+        return code
+    finally:
+        if started:
+            subprocess.run(as_postgres([os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
