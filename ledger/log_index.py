@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, func, select
 from sqlalchemy.exc import IntegrityError as SAIntegrityError, OperationalError
 
+from . import merkle_store
 from .canonical import canonical, sha256_hex
+from .merkle import leaf_hash
 from .store import EventStore, StoredAct
 
 metadata = MetaData()
@@ -55,10 +57,8 @@ class LogIndex:
 
     def ensure_tables(self) -> None:
         if not self._ready:
-            from .merkle_store import metadata as merkle_metadata
-
             metadata.create_all(self.store.engine)
-            merkle_metadata.create_all(self.store.engine)
+            merkle_store.metadata.create_all(self.store.engine)
             self._ready = True
 
     def head(self) -> tuple[int, int]:
@@ -70,8 +70,6 @@ class LogIndex:
 
     def catch_up(self, progress=None) -> int:
         """Index every stored event not indexed yet; returns the log size. Safe to run in many processes at once."""
-        from . import merkle_store
-
         self.ensure_tables()
         for _attempt in range(20):
             try:
@@ -80,20 +78,17 @@ class LogIndex:
                     batch_rows, leaves = [], []
                     for act in self.store.read(after=last_nid, batch=2000):
                         seq += 1
-                        leaf = leaf_bytes(act)
-                        from .merkle import leaf_hash
-
-                        lh = leaf_hash(leaf)
+                        lh = leaf_hash(leaf_bytes(act))
                         batch_rows.append({"seq": seq, "notification_id": act.notification_id,
                                            "event_id": event_id(act.envelope), "stream": act.stream,
                                            "version": act.version, "type": str(act.envelope.get("type", ""))[:64],
                                            "leaf_hash": lh})
                         leaves.append(lh)
                         if len(batch_rows) >= 2000:
-                            _flush(conn, batch_rows, leaves, merkle_store)
+                            _flush(conn, batch_rows, leaves)
                             if progress:
                                 progress(seq)
-                    _flush(conn, batch_rows, leaves, merkle_store)
+                    _flush(conn, batch_rows, leaves)
                     if progress:
                         progress(seq)
                     return seq
@@ -137,7 +132,7 @@ def _head(conn) -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def _flush(conn, rows: list, leaves: list, merkle_store) -> None:
+def _flush(conn, rows: list, leaves: list) -> None:
     if not rows:
         return
     conn.execute(log_entries.insert(), rows)

@@ -1,0 +1,96 @@
+"""Genesis and signatories end to end through the CLI, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cliharness import Cli, refused
+
+
+@pytest.fixture()
+def run(db_url, tmp_path) -> Cli:
+    return Cli(db_url, tmp_path)
+
+
+def _init(run: Cli) -> str:
+    office = run.key("office")
+    run("init", "--name", "测试台账", "--office-key", office).ok()
+    return office
+
+
+def test_init_registers_office_key(run):
+    office = _init(run)
+    listing = json.loads(run("signatory", "list", "--format", "json").ok().out)
+    assert [s["roles"] for s in listing] == ["office"]
+    assert run.positions() == 1
+    refused(run("init", "--name", "again", "--office-key", office), "holds a ledger already")
+    assert run.positions() == 1
+
+
+def test_commands_on_an_empty_database_are_refused(run):
+    refused(run("signatory", "list"), "no ledger")
+
+
+def test_add_and_revoke_signatory(run):
+    office = _init(run)
+    li = run.key("li")
+    run("signatory", "add", "--person", "李明", "--department", "市发展改革局", "--role", "department",
+        "--public-key", li + ".pub", "--sign-with", office).ok()
+    listing = {s["person"]: s for s in json.loads(run("signatory", "list", "--format", "json").ok().out)}
+    key_id = listing["李明"]["key_id"]
+    run("signatory", "revoke", key_id, "--reason", "调离", "--sign-with", office).ok()
+    listing = {s["person"]: s for s in json.loads(run("signatory", "list", "--format", "json").ok().out)}
+    assert listing["李明"]["revoked_at"]
+    before = run.positions()
+    # a revoked key signs nothing after its revocation
+    refused(run("signatory", "add", "--person", "X", "--role", "auditor", "--public-key", run.key("x") + ".pub",
+                "--sign-with", li), "revoked")
+    refused(run("signatory", "revoke", key_id, "--reason", "again", "--sign-with", office), "revoked already")
+    assert run.positions() == before
+
+
+def test_only_office_registers(run):
+    office = _init(run)
+    li = run.key("li")
+    run("signatory", "add", "--person", "李明", "--department", "市发展改革局", "--role", "department",
+        "--public-key", li + ".pub", "--sign-with", office).ok()
+    before = run.positions()
+    refused(run("signatory", "add", "--person", "Y", "--role", "auditor", "--public-key", run.key("y") + ".pub",
+                "--sign-with", li), "needs role office")
+    assert run.positions() == before
+
+
+def test_unknown_signer_is_refused(run):
+    _init(run)
+    stranger = run.key("stranger")
+    refused(run("signatory", "add", "--person", "Y", "--role", "auditor", "--public-key", run.key("y") + ".pub",
+                "--sign-with", stranger), "unknown signer")
+    assert run.positions() == 1
+
+
+def test_registration_refusals(run):
+    office = _init(run)
+    li = run.key("li")
+    refused(run("signatory", "add", "--person", "李明", "--role", "department", "--public-key", li + ".pub",
+                "--sign-with", office), "must name the department")
+    refused(run("signatory", "add", "--person", " 李明", "--role", "auditor", "--public-key", li + ".pub",
+                "--sign-with", office), "leading/trailing spaces")
+    refused(run("signatory", "add", "--person", "李明", "--role", "auditor", "--public-key", li,
+                "--sign-with", office), "private key")
+    refused(run("signatory", "add", "--person", "李明", "--role", "auditor", "--public-key", li + ".pub",
+                "--valid-from", "yesterday", "--sign-with", office), "ISO 8601")
+    run("signatory", "add", "--person", "李明", "--role", "auditor", "--public-key", li + ".pub",
+        "--sign-with", office).ok()
+    refused(run("signatory", "add", "--person", "李明2", "--role", "auditor", "--public-key", li + ".pub",
+                "--sign-with", office), "registered already")
+    assert run.positions() == 2
+
+
+def test_wrong_passphrase_and_missing_option(run):
+    office = _init(run)
+    res = run("signatory", "revoke", "ed25519:00", "--reason", "r", "--sign-with", office,
+              env={"KAOHE_TEST_PASS": "wrong"})
+    refused(res, "wrong passphrase")
+    res = run("signatory", "revoke", "--reason", "r")
+    assert res.code == 2 and "Traceback" not in res.err
