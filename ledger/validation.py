@@ -1,0 +1,119 @@
+"""Every check an act must pass before it is stored, against any source of ledger state.
+
+The writer runs it against the store; `verify` runs it again, event by event, against the state folded from the
+log so far — so the log is re-checked by exactly the rules that admitted it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from .acts import CONTINUATIONS, ActSpec, Context, check_act_fields
+from .adjustments import fold_adjustment
+from .clock import FUTURE_SKEW, format_time, parse_time
+from .errors import Refused
+from .registry import Registry
+from .shapes import check_fields
+from .signing import key_id_of_text, verify_envelope
+from .years import YearState
+
+ENVELOPE_FIELDS = {"ledger": str, "type": str, "stream": str, "version": int, "act": dict, "signer": str,
+                   "signed_at": str}
+
+
+class StateSource(Protocol):
+    """Where the checks read the ledger's state from."""
+
+    def current_ledger_id(self) -> str | None: ...
+
+    def registry(self) -> Registry: ...
+
+    def year(self, year: int, registry: Registry) -> YearState: ...
+
+    def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]: ...
+
+
+class StaleVersion(Refused):
+    """The envelope's version is not the stream's next one."""
+
+    def __init__(self, message: str, stream_length: int):
+        super().__init__(message)
+        self.stream_length = stream_length
+
+
+def validate(envelope: dict, signature: dict, source: StateSource, clock: datetime) -> Context:
+    """Run every check; return the context the act was checked in, or raise Refused with one line."""
+    check_fields(envelope, ENVELOPE_FIELDS, what="envelope")
+    if envelope["version"] < 1:
+        raise Refused("envelope version must be 1 or more")
+    try:
+        stream = UUID(envelope["stream"])
+    except ValueError:
+        raise Refused("envelope stream is not a UUID") from None
+    if str(stream) != envelope["stream"]:
+        raise Refused("envelope stream must be a lower-case UUID with dashes")
+    spec = check_act_fields(envelope)
+    signed = parse_time(envelope["signed_at"], "signed_at")
+    if format_time(signed) != envelope["signed_at"]:
+        raise Refused("signed_at must be UTC in the form 2017-12-20T02:00:00Z")
+    if signed > clock + FUTURE_SKEW:
+        raise Refused(f"signed_at {envelope['signed_at']} is later than the time it was recorded")
+
+    ledger_id = source.current_ledger_id()
+    if envelope["type"] == "ledger.genesis":
+        if ledger_id is not None:
+            raise Refused("this database holds a ledger already")
+        office = check_fields(envelope["act"]["office"], {"person": str, "department": str, "public_key": str,
+                                                          "roles": list}, what="office")
+        registry, public = Registry(), office["public_key"]
+        if key_id_of_text(public) != envelope["signer"]:
+            raise Refused("the genesis act must be signed by the office key it registers")
+    else:
+        if ledger_id is None:
+            raise Refused("no ledger here yet: the first act must be the genesis (`ledger init`)")
+        if envelope["ledger"] != ledger_id:
+            raise Refused(f"the act is for ledger {envelope['ledger']}, this is {ledger_id}")
+        registry = source.registry()
+        public = registry.signer(envelope["signer"], envelope["signed_at"]).public_key
+    problem = verify_envelope(public, envelope, signature)
+    if problem:
+        raise Refused(f"{problem}: the signature does not verify for {envelope['signer']}")
+    if envelope["type"] == "ledger.genesis":
+        registry.apply(envelope)
+    signer = registry.signatories[envelope["signer"]]
+
+    acts = source.stream_acts(stream)
+    if envelope["version"] != len(acts) + 1:
+        raise StaleVersion(f"version {envelope['version']} does not follow stream {stream}, which has {len(acts)} "
+                           "act(s)", len(acts))
+    expected = spec.stream(envelope["ledger"], envelope["act"])
+    if expected is not None and expected != stream:
+        raise Refused("the act is addressed to the wrong stream")
+
+    ctx = Context(envelope, registry, signer, acts)
+    _load_context(ctx, spec, source)
+    spec.check(ctx)
+    return ctx
+
+
+def _load_context(ctx: Context, spec: ActSpec, source: StateSource) -> None:
+    act, kind = ctx.envelope["act"], ctx.envelope["type"]
+    if kind in CONTINUATIONS:
+        if not ctx.stream_acts:
+            raise Refused(f"{kind} must continue an existing adjustment or decision")
+        first = ctx.stream_acts[0][0]
+        if kind.startswith("adjustment.") and first["type"] != "adjustment.proposed":
+            raise Refused("the stream is not an adjustment")
+        if kind.startswith("decision.") and first["type"] != "decision.recorded":
+            raise Refused("the stream is not a decision")
+        year = first["act"]["year"]
+        if first["type"] == "adjustment.proposed":
+            ctx.adjustment = fold_adjustment(ctx.envelope["stream"], ctx.stream_acts, ctx.registry)
+        else:
+            ctx.decision = first["act"]
+    elif spec.year_field:
+        year = act["year"]
+    else:
+        return
+    ctx.year = source.year(year, ctx.registry)
