@@ -5,6 +5,8 @@ A check reads only the ledger's own state (registry, the year's scheme and close
 """
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Callable
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -35,6 +37,8 @@ class Context:
     year: YearState | None = None
     adjustment: AdjustmentState | None = None
     decision: dict | None = None  # the decision stream's first act
+    log_size: int = 0  # events stored before this one
+    root_at: Callable[[int], bytes] | None = None  # Merkle root of the log's first n events
 
     @property
     def act(self) -> dict:
@@ -168,6 +172,30 @@ def _check_close(ctx: Context) -> None:
                           f"but the close already signed names {first.position} and {first.result_sha256[:12]}")
     if len(ctx.act["result_sha256"]) != 64 or not all(c in "0123456789abcdef" for c in ctx.act["result_sha256"]):
         raise Refused("result_sha256 must be 64 lower-case hex digits")
+    checkpoint = check_fields(ctx.act["checkpoint"], {"size": INT, "root": TEXT}, what="close checkpoint")
+    if checkpoint["size"] != ctx.act["position"]:
+        raise Refused("the close's checkpoint must be taken at the position it closes at")
+    _check_tree_head(ctx, checkpoint["size"], checkpoint["root"])
+
+
+def _check_tree_head(ctx: Context, size: int, root_b64: str) -> None:
+    """A (size, root) an act states must be the log's own."""
+    if not 1 <= size <= ctx.log_size:
+        raise Refused(f"size {size} is outside the log, which holds {ctx.log_size} event(s)")
+    try:
+        root = base64.b64decode(root_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise Refused("root is not base64") from None
+    if ctx.root_at is None or root != ctx.root_at(size):
+        raise Refused(f"root does not match the log's Merkle root at size {size}")
+
+
+def _check_checkpoint(ctx: Context) -> None:
+    _need_role(ctx, "office", "auditor", "inspector")
+    from .clock import parse_time
+
+    parse_time(ctx.act["time"], "checkpoint time")
+    _check_tree_head(ctx, ctx.act["size"], ctx.act["root"])
 
 
 # ---- scores and evaluations --------------------------------------------------------------------------------------
@@ -332,6 +360,8 @@ ACTS: dict[str, ActSpec] = {
                               _year_stream, _check_scheme_adopted),
     "year.close.signed": ActSpec({"year": INT, "role": TEXT, "position": INT, "result_sha256": TEXT,
                                   "checkpoint": dict}, {}, _year_stream, _check_close),
+    "checkpoint.signed": ActSpec({"size": INT, "root": TEXT, "time": TEXT}, {"note": TEXT},
+                                 lambda lid, a: stream_of(lid, "checkpoints"), _check_checkpoint, False),
     "score.recorded": ActSpec({"year": INT, "unit": TEXT, "indicator": TEXT, "value": (str, type(None))},
                               {"participates": bool, "note": TEXT, "corrects": TEXT},
                               lambda lid, a: stream_of(lid, "score", a["year"], a["unit"], a["indicator"]),

@@ -96,6 +96,22 @@ class LogIndex:
                 continue  # another process indexed the same events first; read its result
         raise RuntimeError("could not bring the log index up to date")
 
+    def root(self, size: int) -> bytes:
+        """Merkle root of the first `size` events."""
+        self.ensure_tables()
+        with self.store.engine.connect() as conn:
+            return merkle_store.root(conn, size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        self.ensure_tables()
+        with self.store.engine.connect() as conn:
+            return merkle_store.inclusion_proof(conn, index, size)
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        self.ensure_tables()
+        with self.store.engine.connect() as conn:
+            return merkle_store.consistency_proof(conn, old, new)
+
     def by_notification(self, notification_id: int) -> IndexRow | None:
         return self._one(log_entries.c.notification_id == notification_id)
 

@@ -33,6 +33,10 @@ class StateSource(Protocol):
 
     def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]: ...
 
+    def log_size(self) -> int: ...
+
+    def root_at(self, size: int) -> bytes: ...
+
 
 class StaleVersion(Refused):
     """The envelope's version is not the stream's next one."""
@@ -91,7 +95,7 @@ def validate(envelope: dict, signature: dict, source: StateSource, clock: dateti
     if expected is not None and expected != stream:
         raise Refused("the act is addressed to the wrong stream")
 
-    ctx = Context(envelope, registry, signer, acts)
+    ctx = Context(envelope, registry, signer, acts, log_size=source.log_size(), root_at=source.root_at)
     _load_context(ctx, spec, source)
     spec.check(ctx)
     return ctx

@@ -103,6 +103,7 @@ class Ledger:
         lid = ledger_id or self.ledger_id
         if stream is None:
             stream = spec.stream(lid, act) or uuid.uuid4()
+        stream = UUID(str(stream))
         version = len(self.stream_acts(stream)) + 1 if act_type != "ledger.genesis" else 1
         envelope = {"ledger": lid, "type": act_type, "stream": str(stream), "version": version, "act": act,
                     "signer": key.key_id, "signed_at": signing_time(signed_at)}
@@ -126,6 +127,14 @@ class Ledger:
             return self.ledger_id
         except NotFound:
             return None
+
+    def log_size(self) -> int:
+        """How many events the log holds (bringing the index up to date first)."""
+        return self.index.catch_up()
+
+    def root_at(self, size: int) -> bytes:
+        """The Merkle root of the log's first `size` events."""
+        return self.index.root(size)
 
     def submit(self, envelope: dict, signature: dict) -> Receipt:
         """Verify a signed act against the ledger's state and store it; refuse with one line otherwise."""

@@ -1,0 +1,162 @@
+"""Scores, explanations, grades, and closing a year."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from .context import Env, format_option, out_option, sign_with_option
+from .emit import emit
+from .render import render
+
+AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION",
+                     help="Show the view as it stood at a time (ISO 8601) or log position.")
+
+
+def _results(env: Env, year: int, as_of: str | None):
+    from projections.asof import state_as_of
+    from projections.results import year_results
+
+    ledger = env.ledger()
+    ledger.ledger_id
+    return year_results(state_as_of(ledger.store, as_of), year)
+
+
+@click.command("scores")
+@click.option("--year", type=int, required=True)
+@click.option("--group", default=None)
+@AS_OF
+@format_option()
+@click.pass_obj
+def scores(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) -> None:
+    """Totals and ranks within group, with each formula term.
+
+    \b
+    Example:
+      ledger scores --year 2017 --group 乡镇 --format csv
+    """
+    results = _results(env, year, as_of)
+    _known_group(results, group)
+    rows = []
+    for unit in results.scores.units:
+        if group is not None and unit.group != group:
+            continue
+        row = {"group": unit.group, "unit": unit.unit, "rank": unit.rank,
+               "total": None if unit.total is None else str(unit.total)}
+        row.update({k: str(v) for k, v in unit.terms.items() if k != "total"})
+        row["adjustments"] = str(sum((e.points for e in unit.adjustments), start=0)) if unit.adjustments else "0"
+        row["missing"] = len(unit.missing)
+        rows.append(row)
+    rows.sort(key=lambda r: (list(dict.fromkeys(u.group for u in results.scores.units)).index(r["group"]),
+                             r["rank"] is None, r["rank"] or 0, r["unit"]))
+    if fmt == "json":
+        click.echo(json.dumps({"year": year, "position": results.position, "units": rows}, ensure_ascii=False,
+                              indent=1))
+        return
+    columns = ["group", "unit", "rank", "total"] + sorted({k for r in rows for k in r} -
+                                                         {"group", "unit", "rank", "total", "adjustments", "missing"})
+    render(rows, columns + ["adjustments", "missing"], fmt, title=f"{year} scores at position {results.position}")
+
+
+@click.command("explain")
+@click.option("--year", type=int, required=True)
+@click.option("--unit", required=True)
+@AS_OF
+@format_option()
+@click.pass_obj
+def explain(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None:
+    """The derivation of a unit's total, line by line, and the reasons of its grade.
+
+    \b
+    Example:
+      ledger explain --year 2017 --unit 长皋乡
+    """
+    from ledger.errors import Refused
+
+    results = _results(env, year, as_of)
+    try:
+        score = results.unit(unit)
+    except StopIteration:
+        raise Refused(f"unknown unit {unit!r} in {year}") from None
+    row = next(r for r in results.rows() if r["unit"] == unit)
+    if fmt == "json":
+        click.echo(json.dumps({"score": score.to_dict(), "grade": row}, ensure_ascii=False, indent=1))
+        return
+    if fmt == "csv":
+        render([{"line": line} for line in score.explain], ["line"], "csv")
+        return
+    click.echo(f"{unit} ({score.group}), {year}, as of position {results.position}")
+    for line in score.explain:
+        click.echo(f"  {line}")
+    click.echo(f"  rank {row['rank']}, grade {row['grade'] or '-'}" + (" (pending)" if row["pending"] else ""))
+    for reason in row["reasons"]:
+        click.echo(f"    {reason}")
+
+
+@click.command("grades")
+@click.option("--year", type=int, required=True)
+@click.option("--group", default=None)
+@AS_OF
+@format_option()
+@click.pass_obj
+def grades(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) -> None:
+    """Rank, total and grade per group, with the reason of every grade that is not the plain quota outcome.
+
+    \b
+    Example:
+      ledger grades --year 2017 --group 乡镇
+    """
+    results = _results(env, year, as_of)
+    _known_group(results, group)
+    rows = results.rows(group)
+    for r in rows:
+        r["reasons"] = "; ".join(r["reasons"])
+    title = f"{year} grades at position {results.position}" + (" (closed)" if results.closed else "")
+    if fmt == "json":
+        click.echo(json.dumps({"year": year, "position": results.position, "closed": results.closed,
+                               "result_sha256": results.result_hash(), "units": rows}, ensure_ascii=False, indent=1))
+        return
+    render(rows, ["group", "rank", "unit", "total", "grade", "reasons"], fmt, title=title,
+           headers={"group": "组", "rank": "排名", "unit": "单位", "total": "总分", "grade": "等次", "reasons": "说明"})
+
+
+def _known_group(results, group: str | None) -> None:
+    from ledger.errors import Refused
+
+    if group is not None and group not in {u.group for u in results.scores.units}:
+        raise Refused(f"unknown group {group!r} in {results.year}")
+
+
+@click.group("year")
+def year_group() -> None:
+    """Close an assessment year.
+
+    \b
+    Example:
+      ledger year close 2017 --sign-with office.key
+    """
+
+
+@year_group.command("close")
+@click.argument("year", type=int)
+@click.option("--role", default=None, help="The closing role you sign in, when you hold several.")
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def year_close(env: Env, year: int, role: str | None, key_path: str, out_path: str | None) -> None:
+    """Sign the close of a year: its position, result hash and tree head. Closed once every closing role signed.
+
+    \b
+    Example:
+      ledger year close 2017 --sign-with office.key
+      ledger year close 2017 --sign-with zuzhang.key
+    """
+    from projections.closing import close_act
+
+    key = env.key(key_path)
+    act = close_act(env.ledger(), year, key.key_id, role)
+    emit(env, "year.close.signed", act, key, out_path)
+    click.echo(f"Result table of {year} at position {act['position']}: sha256 {act['result_sha256']}")
+
+
+COMMANDS = [scores, explain, grades, year_group]

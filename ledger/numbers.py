@@ -1,0 +1,51 @@
+"""Decimal numbers as the ledger accepts them: strict text in, exact Decimal out, half-up rounding where a scheme says.
+
+Points and money arrive as text (signed acts carry no JSON numbers) and are parsed here, once, strictly: a comma
+decimal, an exponent, NaN or a 30-digit figure is a typing mistake or an attack, never a number to guess at.
+"""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+
+from .errors import Refused
+
+MAX_SIGNIFICANT = 20
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+# Every computation runs in this context, whatever the caller's global decimal context is: 40 significant digits
+# carry a quotient like 100/35 far past any place a scheme rounds at, and traps turn silent NaN/inf into errors.
+CONTEXT = Context(prec=40, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
+                  traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def parse_decimal(text: str, what: str) -> Decimal:
+    """The exact Decimal a text like "-12.50" names; Refused for anything else (1,5 · NaN · 1e3 · "" · >20 digits)."""
+    if not isinstance(text, str):
+        raise Refused(f"{what} must be written as text, e.g. \"12.5\"")
+    if not _NUMBER.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise Refused(f"{what} {shown!r} is not a decimal number (write digits with an optional sign and '.', "
+                      "e.g. 12.5 or -0.2)")
+    digits = text.lstrip("+-").replace(".", "").lstrip("0")
+    if len(digits) > MAX_SIGNIFICANT:
+        raise Refused(f"{what} {text!r} has more than {MAX_SIGNIFICANT} significant digits")
+    return Decimal(text)
+
+
+def parse_count(text: str, what: str) -> int:
+    """A whole number ≥ 0 written as digits ("3"); Refused otherwise."""
+    value = parse_decimal(text, what)
+    if value != value.to_integral_value() or "." in text or value < 0:
+        raise Refused(f"{what} {text!r} must be a whole number of 0 or more")
+    return int(value)
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """`value` at `places` decimals, halves away from zero (保留两位小数: 2.345 → 2.35, -2.345 → -2.35)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=CONTEXT)
+
+
+def show(value: Decimal) -> str:
+    """A Decimal as plain text without exponent, keeping its exact digits ("0.50", "-3", "86.455")."""
+    return format(value.copy_abs() if value.is_zero() else value, "f")

@@ -1,0 +1,88 @@
+"""A year's published result: scores, ranks and grades per group, and the hash of its canonical result table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ledger.canonical import canonical, sha256_hex
+
+from .facts import Facts
+from .grading import GradeInput, GroupGrades, grade_group
+from .replay import LogState
+from .scoring import UnitScore, YearScores, score_year
+from .yearfacts import facts_for_year
+
+OUTSIDE_RANK = "outside_rank"  # a decision kind: the unit's place in an outside ranking (BP: 朝阳's assessment)
+
+
+@dataclass
+class YearResults:
+    """Scores and grades of one year as of a log position."""
+
+    year: int
+    position: int
+    facts: Facts
+    scores: YearScores
+    grades: dict[str, GroupGrades] = field(default_factory=dict)
+    close_position: int | None = None
+    closed: bool = False
+
+    def rows(self, group: str | None = None) -> list[dict]:
+        """One row per unit, by group (in scheme order) then rank then name: the published table."""
+        out = []
+        for grp in dict.fromkeys(u.group for u in self.scores.units):
+            if group is not None and grp != group:
+                continue
+            rows = []
+            for unit in self.scores.group(grp):
+                g = _grade_of(self.grades.get(grp), unit.unit)
+                rows.append({"group": grp, "unit": unit.unit, "rank": unit.rank if g is None else g.rank,
+                             "total": None if unit.total is None else str(unit.total),
+                             "grade": None if g is None else g.grade, "pending": bool(g and g.pending),
+                             "reasons": [] if g is None else list(g.reasons)})
+            out.extend(sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"])))
+        return out
+
+    def table(self) -> list[dict]:
+        """The canonical result table: every unit's group, total, rank and grade (what a close signs)."""
+        return [{"group": r["group"], "unit": r["unit"], "total": r["total"], "rank": r["rank"], "grade": r["grade"]}
+                for r in self.rows()]
+
+    def result_hash(self) -> str:
+        """SHA-256 of the RFC 8785 bytes of {year, table}."""
+        return sha256_hex(canonical({"year": self.year, "table": self.table()}))
+
+    def unit(self, name: str) -> UnitScore:
+        return self.scores.unit(name)
+
+
+def _grade_of(graded: GroupGrades | None, unit: str):
+    if graded is None:
+        return None
+    try:
+        return graded.unit(unit)
+    except KeyError:
+        return None
+
+
+def year_results(state: LogState, year: int) -> YearResults:
+    """Score and grade `year` from the folded log; a closing or closed year as it stood at its close."""
+    year_state = state.year(year)
+    scheme = year_state.scheme
+    facts = facts_for_year(state, year)
+    origin = {y: s.scheme for y, s in state.years.items() if s.adopted and y < year}
+    scores = score_year(scheme, facts, origin)
+    outside = {d.unit: int(d.value) for d in facts.decisions
+               if d.kind == OUTSIDE_RANK and not d.revoked and d.value.isdigit()}
+    grades = {}
+    for group in scheme.groups:
+        if group.grading is None:
+            continue
+        members = [u for u in scores.units if u.group == group.name]
+        entries = [GradeInput(u.unit, u.total if u.total is not None else Decimal(0), u.component_values)
+                   for u in members]
+        decisions = [d for d in facts.decisions if d.unit in group.units and d.kind != OUTSIDE_RANK]
+        grades[group.name] = grade_group(group.grading, entries, decisions,
+                                         {u: r for u, r in outside.items() if u in group.units})
+    close = state.close_positions.get(year)
+    return YearResults(year, facts.position, facts, scores, grades, close, year_state.closed)

@@ -1,0 +1,121 @@
+"""The strict number parser and the formula language (parsed by our own parser, evaluated in Decimal)."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, getcontext, localcontext
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.errors import Refused, SchemeError
+from ledger.formula import parse_formula, render
+from ledger.numbers import parse_count, parse_decimal, round_half_up, show
+
+D = Decimal
+
+
+@pytest.mark.parametrize("text,value", [("12", D(12)), ("-0.2", D("-0.2")), ("+3.50", D("3.50")), ("007", D(7)),
+                                        ("0.00000000000000000001", D("1E-20")),
+                                        ("12345678901234567890", D(12345678901234567890))])
+def test_parse_decimal_accepts_plain_decimals(text, value):
+    parsed = parse_decimal(text, "points")
+    assert parsed == value and isinstance(parsed, Decimal)
+
+
+@pytest.mark.parametrize("text", ["1,5", "NaN", "nan", "Infinity", "-Infinity", "inf", "1e309", "1E3", "", " 1",
+                                  "1 ", ".5", "5.", "1..2", "--1", "0x10", "１２", "½", "1_000",
+                                  "123456789012345678901", "1.23456789012345678901"])
+def test_parse_decimal_refuses_everything_else(text):
+    with pytest.raises(Refused):
+        parse_decimal(text, "points")
+
+
+def test_parse_decimal_names_what_it_parses():
+    with pytest.raises(Refused, match="amount '1,5' is not a decimal number"):
+        parse_decimal("1,5", "amount")
+    with pytest.raises(Refused, match="more than 20 significant digits"):
+        parse_decimal("1" * 21, "amount")
+    with pytest.raises(Refused, match="must be written as text"):
+        parse_decimal(1.5, "amount")
+
+
+def test_parse_count():
+    assert parse_count("3", "count") == 3
+    for bad in ("3.0", "-1", "1.5", "x"):
+        with pytest.raises(Refused):
+            parse_count(bad, "count")
+
+
+def test_round_half_up_never_bankers_or_float():
+    assert round_half_up(D("2.345"), 2) == D("2.35")
+    assert round_half_up(D("89.845"), 2) == D("89.85")
+    assert D("89.845").quantize(D("0.01"), rounding=ROUND_HALF_EVEN) == D("89.84")  # what banker's would give
+    assert round_half_up(D("-2.345"), 2) == D("-2.35")
+    assert round_half_up(D("1.005"), 2) == D("1.01")  # a float 1.005 is 1.00499…, and rounds to 1.0
+    assert show(round_half_up(D("86"), 2)) == "86.00"
+
+
+def test_rounding_ignores_the_callers_decimal_context():
+    with localcontext() as ctx:
+        ctx.prec = 3
+        ctx.rounding = ROUND_HALF_EVEN
+        assert round_half_up(D("89.845"), 2) == D("89.85")
+        value = parse_formula("x * 100 / 35").evaluate({"x": D(30)})
+    assert getcontext().prec == 28
+    assert value == D("85.71428571428571428571428571428571428571")  # 40 digits, whatever the caller's context
+
+
+def test_show_is_plain_text():
+    assert show(D("1E+1")) == "10" and show(D("-0.00")) == "0.00" and show(D("0.50")) == "0.50"
+
+
+# ---- formulas ------------------------------------------------------------------------------------------------------
+
+def test_formula_precedence_percent_and_names():
+    f = parse_formula("dept * 80% + 领导评价 * 10% + 民主测评 * 5% + 社会评价 * 5%")
+    assert f.names == {"dept", "领导评价", "民主测评", "社会评价"}
+    values = {"dept": D("90.5"), "领导评价": D("85.45"), "民主测评": D(90), "社会评价": D(88)}
+    assert f.evaluate(values) == D("89.845")
+    assert f.substituted(values) == "90.5 * 80% + 85.45 * 10% + 90 * 5% + 88 * 5%"
+
+
+def test_formula_left_associative_and_parentheses():
+    assert parse_formula("10 - 4 - 3").evaluate({}) == 3
+    assert parse_formula("100 / 10 / 5").evaluate({}) == 2
+    assert parse_formula("2 * (3 + 4)").evaluate({}) == 14
+    assert parse_formula("-x + 2").evaluate({"x": D(5)}) == -3
+    assert render(parse_formula("a - (b - c)")) == "a - (b - c)"
+    assert render(parse_formula("(a - b) - c")) == "a - b - c"
+
+
+def test_formula_functions():
+    values = {"a": D("-12.5"), "b": D(3)}
+    assert parse_formula("min(a, b, 0)").evaluate(values) == D("-12.5")
+    assert parse_formula("max(a, b)").evaluate(values) == 3
+    assert parse_formula("abs(a)").evaluate(values) == D("12.5")
+    assert parse_formula("half_up(b / 8, 2)").evaluate(values) == D("0.38")
+    assert parse_formula("half_up(a, 0)").evaluate(values) == D(-13)
+
+
+def test_substituted_shows_negative_values_in_parentheses():
+    assert parse_formula("a - b").substituted({"a": D(1), "b": D(-2)}) == "1 - (-2)"
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("a +", "expected a number, a name or '('"), ("a / b", "divide only by a constant"),
+    ("a / (2 - 2)", "division by zero"), ("a ** 2", "expected a number"), ("__import__('os')", "unexpected character"),
+    ("open(1)", "unknown function 'open'"), ("min", "min is a function"), ("half_up(a, 2.5)", "whole number"),
+    ("half_up(a)", "takes 2 arguments"), ("1..2", "malformed number"), ("(a", "expected ')'"), ("a b", "unexpected 'b'"),
+    ("-" * 60 + "a", "nested too deeply"), ("a $ b", "unexpected character '$'"), ("x" * 2001, "longer than"),
+])
+def test_formula_errors(text, problem):
+    with pytest.raises(SchemeError) as info:
+        parse_formula(text, "groups.甲.formula.total")
+    assert problem in info.value.problem and info.value.path == "groups.甲.formula.total"
+
+
+@given(st.lists(st.decimals(min_value=-1000, max_value=1000, places=2), min_size=3, max_size=3))
+def test_formula_matches_decimal_arithmetic(values):
+    a, b, c = values
+    f = parse_formula("(a + b) * 30% - c / 4")
+    assert f.evaluate({"a": a, "b": b, "c": c}) == (a + b) * D("0.30") - c / 4
