@@ -62,6 +62,11 @@ class Formula:
         """Every term the formula reads."""
         return frozenset(_names(self.expr))
 
+    @property
+    def names_in_order(self) -> tuple[str, ...]:
+        """The terms the formula reads, in the order they are written, each once."""
+        return tuple(dict.fromkeys(_walk_names(self.expr)))
+
     def evaluate(self, values: Mapping[str, Decimal]) -> Decimal:
         """The value, in Decimal, with every name looked up in `values`."""
         return _eval(self.expr, values)
@@ -217,6 +222,19 @@ def _names(expr: Expr) -> set[str]:
     if isinstance(expr, Call):
         return set().union(*(_names(a) for a in expr.args))
     return set()
+
+
+def _walk_names(expr: Expr):
+    if isinstance(expr, Name):
+        yield expr.name
+    elif isinstance(expr, Unary):
+        yield from _walk_names(expr.operand)
+    elif isinstance(expr, Binary):
+        yield from _walk_names(expr.left)
+        yield from _walk_names(expr.right)
+    elif isinstance(expr, Call):
+        for arg in expr.args:
+            yield from _walk_names(arg)
 
 
 def _eval(expr: Expr, values: Mapping[str, Decimal]) -> Decimal:

@@ -112,6 +112,12 @@ class LogIndex:
         with self.store.engine.connect() as conn:
             return merkle_store.consistency_proof(conn, old, new)
 
+    def leaf_hash(self, seq: int) -> bytes:
+        """The stored Merkle leaf hash at a position."""
+        self.ensure_tables()
+        with self.store.engine.connect() as conn:
+            return bytes(conn.execute(select(log_entries.c.leaf_hash).where(log_entries.c.seq == seq)).scalar_one())
+
     def by_notification(self, notification_id: int) -> IndexRow | None:
         return self._one(log_entries.c.notification_id == notification_id)
 

@@ -47,5 +47,16 @@ def round_half_up(value: Decimal, places: int) -> Decimal:
 
 
 def show(value: Decimal) -> str:
-    """A Decimal as plain text without exponent, keeping its exact digits ("0.50", "-3", "86.455")."""
-    return format(value.copy_abs() if value.is_zero() else value, "f")
+    """A Decimal as plain canonical text: no exponent, no trailing fractional zeros ("0.5", "-3", "86.455").
+
+    Equal values always show alike (Decimal("2.50") and Decimal("2.5") are one number), so results hash stably.
+    """
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fixed(value: Decimal, places: int) -> str:
+    """A rounded value with exactly `places` decimals ("95.40"): how a total is published."""
+    return format(round_half_up(value, places), "f")

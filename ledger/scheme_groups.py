@@ -73,7 +73,7 @@ def parse_group(name: str, table: Table, components: Mapping[str, Any]) -> Group
             raise SchemeError(f"unknown component {component!r} (declare it under [components])",
                               f"{table.at('components')}[{i}]")
     terms = _parse_terms(table, tuple(items[i].id for i in items if not items[i].parent), components, listed)
-    used = tuple(dict.fromkeys(n for _, f in terms for n in sorted(f.names) if n in components))
+    used = tuple(dict.fromkeys(n for _, f in terms for n in f.names_in_order if n in components))
     places = table.integer("places", default=2, minimum=0, maximum=10)
     grading_table = table.raw("grading")
     grading = None
@@ -107,7 +107,7 @@ def _parse_terms(table: Table, sections: tuple[str, ...], components: Mapping[st
         if not term.isidentifier():
             raise SchemeError(f"term name {term!r} must be a single word (letters, digits, _)", path)
         formula = parse_formula(text, path)
-        for name in sorted(formula.names):
+        for name in formula.names_in_order:
             if name not in known:
                 raise SchemeError(f"unknown component or term {name!r} (known here: {', '.join(known)})", path)
             if known[name] == "component" and listed and name not in listed:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Mapping
 
-from ledger.numbers import CONTEXT, round_half_up, show
+from ledger.numbers import CONTEXT, fixed, round_half_up, show
 from ledger.scheme import Scheme
 from ledger.scheme_groups import Group
 
@@ -54,6 +54,12 @@ class UnitScore:
     not_counted: list[NotCounted]
     missing: list[str]
     explain: list[str]
+    places: int = 2
+
+    @property
+    def published(self) -> str | None:
+        """The total as published, with exactly the group's places ("95.40")."""
+        return None if self.total is None else fixed(self.total, self.places)
 
     @property
     def component_values(self) -> dict[str, Decimal]:
@@ -62,7 +68,7 @@ class UnitScore:
 
     def to_dict(self) -> dict:
         """Plain, deterministic form: only str, int, None, list and dict; decimals as strings."""
-        return {"unit": self.unit, "group": self.group, "total": None if self.total is None else show(self.total),
+        return {"unit": self.unit, "group": self.group, "total": None if self.total is None else self.published,
                 "exact_total": None if self.exact_total is None else show(self.exact_total), "rank": self.rank,
                 "terms": {k: show(v) for k, v in self.terms.items()}, "items": [i.to_dict() for i in self.items],
                 "components": [c.to_dict() for c in self.components],
@@ -197,14 +203,14 @@ def _score_unit(scheme: Scheme, group: Group, unit: str, scores, averages, evalu
         values[name] = terms[name] = result
         if name == "total":
             exact, total = result, round_half_up(result, group.places)
-            line += f" → {show(total)} (half up, {group.places} places)" if show(total) != show(exact) else ""
+            line += f" → {fixed(total, group.places)} (half up, {group.places} places)"
         explain.append(line)
     if not group.terms:
         explain.append(f"group {group.name} has no total formula: not scored in this ledger")
     missing = [f"item {i.id}" for i in items if i.missing] + \
               [f"component {c.name}" + ("" if len(c.rounds) == 1 else " (a round)") for c in components if c.missing]
     return UnitScore(unit, group.name, total, exact, None, terms, items, components, adjusted.entries,
-                     sorted(adjusted.not_counted, key=lambda d: d.id), missing, explain)
+                     sorted(adjusted.not_counted, key=lambda d: d.id), missing, explain, group.places)
 
 
 def _entry_line(entry: Entry) -> str:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ledger.errors import Refused, SchemeError
 from ledger.formula import parse_formula, render
-from ledger.numbers import parse_count, parse_decimal, round_half_up, show
+from ledger.numbers import fixed, parse_count, parse_decimal, round_half_up, show
 
 D = Decimal
 
@@ -52,7 +52,7 @@ def test_round_half_up_never_bankers_or_float():
     assert D("89.845").quantize(D("0.01"), rounding=ROUND_HALF_EVEN) == D("89.84")  # what banker's would give
     assert round_half_up(D("-2.345"), 2) == D("-2.35")
     assert round_half_up(D("1.005"), 2) == D("1.01")  # a float 1.005 is 1.00499…, and rounds to 1.0
-    assert show(round_half_up(D("86"), 2)) == "86.00"
+    assert fixed(D("86"), 2) == "86.00" and fixed(D("86.455"), 2) == "86.46"
 
 
 def test_rounding_ignores_the_callers_decimal_context():
@@ -65,8 +65,9 @@ def test_rounding_ignores_the_callers_decimal_context():
     assert value == D("85.71428571428571428571428571428571428571")  # 40 digits, whatever the caller's context
 
 
-def test_show_is_plain_text():
-    assert show(D("1E+1")) == "10" and show(D("-0.00")) == "0.00" and show(D("0.50")) == "0.50"
+def test_show_is_plain_canonical_text():
+    assert show(D("1E+1")) == "10" and show(D("-0.00")) == "0" and show(D("0.50")) == "0.5"
+    assert show(D("100")) == "100" and show(D("-1.20")) == "-1.2" and show(D("1E-20")) == "0.00000000000000000001"
 
 
 # ---- formulas ------------------------------------------------------------------------------------------------------

@@ -1,0 +1,171 @@
+"""Tamper evidence from the CLI: checkpoints, proofs, and verification of the whole log."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .context import Env, sign_with_option
+
+
+@click.group("checkpoint", invoke_without_command=True)
+@sign_with_option(required=False)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the signed checkpoint here.")
+@click.option("--note", default="", help="Why this checkpoint (e.g. 2017年度考核结果通报).")
+@click.pass_context
+def checkpoint(ctx: click.Context, key_path: str | None, out_path: str | None, note: str) -> None:
+    """Sign the log's size and Merkle root as a checkpoint note (publish it; auditors keep it).
+
+    \b
+    Example:
+      ledger checkpoint --sign-with office.key --out cp-2017-12-31.txt
+      ledger checkpoint cosign cp-2017-12-31.txt --previous cp-old.txt --sign-with auditor.key
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not key_path:
+        raise click.UsageError("give --sign-with KEYFILE")
+    from ledger.proofs import make_checkpoint
+
+    env: Env = ctx.obj
+    cp = make_checkpoint(env.ledger(), env.key(key_path), note)
+    _write(cp.format(), out_path)
+
+
+@checkpoint.command("cosign")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--previous", type=click.Path(dir_okay=False), default=None,
+              help="The last checkpoint you hold: the new one must extend it.")
+@sign_with_option()
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Default: rewrite PATH.")
+@click.pass_obj
+def cosign(env: Env, path: str, previous: str | None, key_path: str, out_path: str | None) -> None:
+    """Check a checkpoint against this log (and the previous one you hold), then add your signature.
+
+    \b
+    Example:
+      ledger checkpoint cosign cp.txt --previous cp-last.txt --sign-with jiwei.key
+    """
+    from ledger.proofs import cosign_checkpoint, read_checkpoint
+
+    cp = cosign_checkpoint(env.ledger(), env.key(key_path), read_checkpoint(path),
+                           read_checkpoint(previous) if previous else None)
+    _write(cp.format(), out_path or path)
+
+
+@click.group("prove")
+def prove() -> None:
+    """RFC 9162 inclusion and consistency proofs against checkpoints.
+
+    \b
+    Example:
+      ledger prove inclusion 3b77cc446e7d --checkpoint cp.txt > proof.json
+      ledger verify-proof proof.json --checkpoint cp.txt
+    """
+
+
+@prove.command("inclusion")
+@click.argument("event")
+@click.option("--checkpoint", "cp_path", required=True, type=click.Path(dir_okay=False))
+@click.pass_obj
+def prove_inclusion(env: Env, event: str, cp_path: str) -> None:
+    """Prove an event (id prefix or position) is in the log a checkpoint states.
+
+    \b
+    Example:
+      ledger prove inclusion 17 --checkpoint cp.txt
+    """
+    from ledger.proofs import prove_inclusion as prove_it, read_checkpoint
+
+    click.echo(json.dumps(prove_it(env.ledger(), event, read_checkpoint(cp_path)), indent=1))
+
+
+@prove.command("consistency")
+@click.option("--old", "old_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--new", "new_path", required=True, type=click.Path(dir_okay=False))
+@click.pass_obj
+def prove_consistency(env: Env, old_path: str, new_path: str) -> None:
+    """Prove the log of an older checkpoint is a prefix of a newer one's.
+
+    \b
+    Example:
+      ledger prove consistency --old cp-june.txt --new cp-dec.txt
+    """
+    from ledger.proofs import prove_consistency as prove_it, read_checkpoint
+
+    click.echo(json.dumps(prove_it(env.ledger(), read_checkpoint(old_path), read_checkpoint(new_path)), indent=1))
+
+
+@click.command("verify-proof")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--checkpoint", "cp_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="Checkpoint(s) whose roots the proof must be about.")
+def verify_proof(path: str, cp_paths: tuple[str, ...]) -> None:
+    """Check a proof document offline (no database needed); exit 1 if it does not hold.
+
+    \b
+    Example:
+      ledger verify-proof proof.json --checkpoint cp.txt
+    """
+    from ledger.proofs import read_checkpoint, read_proof, verify_proof_document
+
+    click.echo("OK: " + verify_proof_document(read_proof(path), [read_checkpoint(p) for p in cp_paths]))
+
+
+@click.command("verify")
+@click.option("--checkpoint", "cp_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="Checkpoints held outside the system (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def verify(env: Env, cp_paths: tuple[str, ...], fmt: str) -> None:
+    """Re-check every event, signature, signer and role; recompute the Merkle tree; replay closed years.
+
+    \b
+    Example:
+      ledger verify --checkpoint cp-2017.txt
+    """
+    from ledger.proofs import read_checkpoint
+    from projections.audit import verify_store
+
+    from .progress import progress_bar
+
+    ledger = env.ledger()
+    external = [read_checkpoint(p) for p in cp_paths]
+    total = ledger.store.max_notification_id()
+    with progress_bar("verifying", total) as advance:
+        report = verify_store(ledger.store, external, advance)
+    _report(report, fmt)
+
+
+def _report(report, fmt: str) -> None:
+    import base64
+
+    if fmt == "json":
+        click.echo(json.dumps({"ok": report.ok, "size": report.size, "root": base64.b64encode(report.root).decode(),
+                               "signatures_checked": report.signatures_checked,
+                               "checkpoints_checked": report.checkpoints_checked,
+                               "closed_years_replayed": report.closed_years,
+                               "failures": [str(f) for f in report.failures]}, ensure_ascii=False, indent=1))
+    elif report.ok:
+        click.echo(f"OK: {report.size} events, {report.signatures_checked} signatures, "
+                   f"{report.checkpoints_checked} checkpoints, closed years replayed: "
+                   f"{', '.join(map(str, report.closed_years)) or 'none'}; root {base64.b64encode(report.root).decode()}")
+    else:
+        click.echo(f"FAILED: {report.failures[0]}", err=True)
+        for failure in report.failures[1:10]:
+            click.echo(f"  also: {failure}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _write(text: str, out_path: str | None) -> None:
+    if out_path:
+        with open(out_path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        click.echo(f"Checkpoint written to {out_path}")
+    else:
+        click.echo(text, nl=False)
+
+
+COMMANDS = [checkpoint, prove, verify_proof, verify]
