@@ -109,13 +109,13 @@ def grades(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
     results = _results(env, year, as_of)
     _known_group(results, group)
     rows = results.rows(group)
-    for r in rows:
-        r["reasons"] = "; ".join(r["reasons"])
     title = f"{year} grades at position {results.position}" + (" (closed)" if results.closed else "")
     if fmt == "json":
         click.echo(json.dumps({"year": year, "position": results.position, "closed": results.closed,
                                "result_sha256": results.result_hash(), "units": rows}, ensure_ascii=False, indent=1))
         return
+    for r in rows:
+        r["reasons"] = "; ".join(r["reasons"])
     render(rows, ["group", "rank", "unit", "total", "grade", "reasons"], fmt, title=title,
            headers={"group": "组", "rank": "排名", "unit": "单位", "total": "总分", "grade": "等次", "reasons": "说明"})
 

@@ -322,12 +322,11 @@ def _check_decision(ctx: Context) -> None:
     if year.closing:
         raise Refused(f"year {year.year} is closed; its grades can no longer change")
     scheme, act = year.scheme, ctx.act
-    scheme.group_of(act["unit"])
-    roles = scheme.decision_roles.get(act["kind"])
-    if roles is None:
-        raise Refused(f"unknown decision kind {act['kind']!r}; the scheme allows "
-                      f"{', '.join(sorted(scheme.decision_roles)) or 'none'}")
-    _need_role(ctx, *roles)
+    group = scheme.group_of(act["unit"])
+    _need_role(ctx, *scheme.decision_roles_for(act["unit"], act["kind"]))
+    problem = group.grading.decision_problem(act["kind"], act["value"]) if group.grading else None
+    if problem:
+        raise Refused(problem)
     if not act["reason"].strip():
         raise Refused("a decision needs a reason")
 
@@ -339,7 +338,7 @@ def _check_decision_revoked(ctx: Context) -> None:
         raise Refused("this decision was revoked already")
     if ctx.year.closing:
         raise Refused(f"year {ctx.year.year} is closed; its grades can no longer change")
-    _need_role(ctx, *ctx.year.scheme.decision_roles.get(ctx.decision["kind"], ("office",)))
+    _need_role(ctx, *ctx.year.scheme.decision_roles_for(ctx.decision["unit"], ctx.decision["kind"]))
     if not ctx.act["reason"].strip():
         raise Refused("revoking a decision needs a reason")
 

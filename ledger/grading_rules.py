@@ -15,7 +15,8 @@ from .errors import SchemeError
 ROUNDINGS = {"floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "ceiling": ROUND_CEILING}
 TIE_POLICIES = ("better", "withhold")
 UNUSED_SEATS = ("lapse", "pass_down")
-DECISION_KINDS = ("fault", "direct_grade", "tie", "withhold", "assign", "falsification", "leading_group")
+DECISION_KINDS = ("fault", "direct_grade", "tie", "withhold", "assign", "falsification", "leading_group",
+                  "outside_rank")
 CONDITIONS = ("grade", "last_place")
 STAFF_SHARE_RULE = "staff_excellent_share"  # the rule name under which the staff share is reported
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -112,6 +113,8 @@ class GradingRules:
             return f"unknown achievement {value!r}; the scheme lists {_listing(self.achievements)}"
         if kind in ("tie", "assign", "leading_group") and value not in self.grades:
             return f"unknown grade {value!r}; the grades are {_listing(self.grades)}"
+        if kind == "outside_rank" and (not value.isdigit() or int(value) < 1 or len(value) > 6):
+            return f"an outside rank is a whole number from 1, not {value!r}"
         return None
 
     def to_dict(self) -> dict:

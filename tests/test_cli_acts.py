@@ -1,0 +1,220 @@
+"""Every act of a year end to end through the CLI, and every refusal: exit code, message, nothing appended."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cliharness import Cli, refused
+from tests.hy_ledger import OTHER, UNIT, build, pending_ids, total
+
+SCORE = ["score", "record", "--year", "2017", "--unit", UNIT, "--indicator", "指标评估"]
+
+
+@pytest.fixture()
+def run(db_url, tmp_path) -> Cli:
+    return Cli(db_url, tmp_path)
+
+
+@pytest.fixture()
+def keys(run, tmp_path) -> dict:
+    return build(run, tmp_path)
+
+
+def test_score_record_and_correction(run, keys):
+    run(*SCORE, "--points", "70.5", "--sign-with", keys["kh"]).ok()
+    assert total(run) == "70.50"
+    before = run.positions()
+    refused(run(*SCORE, "--points", "72", "--sign-with", keys["kh"]), "a correction needs a reason")
+    assert run.positions() == before
+    run(*SCORE, "--points", "72", "--note", "复核更正", "--sign-with", keys["kh"]).ok()
+    assert total(run) == "72.00"
+    last = json.loads(run("log", "--format", "json").out.splitlines()[-1])
+    first = json.loads(run("log", "--format", "json").out.splitlines()[-2])
+    assert last["envelope"]["act"]["corrects"] == first["event_id"]
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("1,5", "'1,5' is not a decimal number"), ("NaN", "'NaN' is not a decimal number"),
+    ("Infinity", "'Infinity' is not a decimal number"), ("1e309", "'1e309' is not a decimal number"),
+    ("", "'' is not a decimal number"), ("1" * 30, "digits"), ("-5", "outside"), ("80.01", "outside"),
+    ("０", "not a decimal number"),
+])
+def test_malformed_numbers_are_refused(run, keys, value, fragment):
+    before = run.positions()
+    refused(run(*SCORE, "--points", value, "--sign-with", keys["kh"]), fragment)
+    assert run.positions() == before
+
+
+def test_unknown_unit_indicator_and_year(run, keys):
+    before = run.positions()
+    refused(run("score", "record", "--year", "2017", "--unit", "不存在局", "--indicator", "指标评估", "--points", "1",
+                "--sign-with", keys["kh"]), "unknown unit")
+    refused(run("score", "record", "--year", "2017", "--unit", UNIT + " ", "--indicator", "指标评估", "--points",
+                "1", "--sign-with", keys["kh"]), "spaces")
+    refused(run("score", "record", "--year", "2017", "--unit", UNIT, "--indicator", "没有", "--points", "1",
+                "--sign-with", keys["kh"]), "没有")
+    refused(run("score", "record", "--year", "2016", "--unit", UNIT, "--indicator", "指标评估", "--points", "1",
+                "--sign-with", keys["kh"]), "no scheme has been adopted for 2016")
+    assert run.positions() == before
+
+
+def test_wrong_role_and_wrong_department(run, keys):
+    before = run.positions()
+    refused(run(*SCORE, "--points", "70", "--sign-with", keys["zz"]), "needs role department")
+    refused(run(*SCORE, "--points", "70", "--sign-with", keys["cz"]), "assessed by 考核办, not by 财政局")
+    refused(run("evaluation", "record", "--year", "2017", "--unit", UNIT, "--component", "班子成员评议",
+                "--votes", "优秀=5", "--sign-with", keys["kh"]), "needs role office")
+    assert run.positions() == before
+
+
+def test_evaluation_votes_count(run, keys):
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
+    run("evaluation", "record", "--year", "2017", "--unit", UNIT, "--component", "班子成员评议",
+        "--votes", "优秀=5,良好=3", "--sign-with", keys["office"]).ok()
+    assert total(run) == "79.25"  # 70 + (5×10 + 3×8) ÷ 8
+    refused(run("evaluation", "record", "--year", "2017", "--unit", UNIT, "--component", "不存在",
+                "--score", "5", "--sign-with", keys["office"]), "不存在")
+
+
+def _propose(run, keys, key="kh", unit=UNIT, level="省级", matter="文明单位"):
+    res = run("--signed-at", "2017-12-20T10:00:00+08:00", "adjust", "propose", "--year", "2017", "--unit", unit, "--rule", "荣誉", "--level", level,
+              "--matter", matter, "--reason", "获得荣誉", "--document", "湘文明委〔2017〕3号", "--sign-with", keys[key])
+    res.ok()
+    return res.out.split("(adjustment ")[1].split(")")[0]
+
+
+def test_adjustment_counts_only_when_approved(run, keys):
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
+    adj = _propose(run, keys)
+    assert total(run) == "70.00"
+    waiting = json.loads(run("pending", "--sign-with", keys["zz"], "--format", "json").ok().out)
+    assert [w["id"] for w in waiting] == [adj] and waiting[0]["missing"] == "组长"
+    run("adjust", "approve", adj, "--sign-with", keys["zz"], "--yes").ok()
+    assert total(run) == "72.00"
+    assert pending_ids(run) == []
+    before = run.positions()
+    refused(run("adjust", "approve", adj, "--sign-with", keys["zz"], "--yes"), "is approved")
+    assert run.positions() == before
+
+
+def test_proposal_refusals(run, keys):
+    before = run.positions()
+    base = ["adjust", "propose", "--year", "2017", "--unit", UNIT, "--reason", "r"]
+    refused(run(*base, "--rule", "没有", "--sign-with", keys["kh"]), "unknown rule")
+    refused(run(*base, "--rule", "荣誉", "--level", "县级", "--matter", "m", "--sign-with", keys["kh"]), "县级")
+    refused(run(*base, "--rule", "荣誉", "--option", "x", "--sign-with", keys["kh"]), "option")
+    refused(run(*base, "--rule", "荣誉", "--level", "省级", "--matter", "m", "--sign-with", keys["cz"]),
+            "assessed by 考核办")
+    refused(run(*base, "--rule", "荣誉", "--level", "省级", "--matter", "m", "--sign-with", keys["zz"]),
+            "needs role department")
+    assert run.positions() == before
+
+
+def test_self_approval_refused(run, keys, tmp_path):
+    both = run.key("both")
+    run("signatory", "add", "--person", "王五", "--department", "考核办", "--role", "department", "--role", "组长",
+        "--public-key", both + ".pub", "--valid-from", "2017-01-01", "--sign-with", keys["office"]).ok()
+    adj = _propose(run, {"both": both}, key="both")
+    before = run.positions()
+    refused(run("adjust", "approve", adj, "--sign-with", both, "--yes"), "may not approve")
+    assert run.positions() == before
+
+
+def test_reject_and_rescind(run, keys):
+    adj = _propose(run, keys)
+    refused(run("adjust", "rescind", adj, "--reason", "x", "--sign-with", keys["zz"]),
+            "only the proposing department")
+    run("adjust", "reject", adj, "--reason", "无表彰文件", "--sign-with", keys["zz"]).ok()
+    refused(run("adjust", "approve", adj, "--sign-with", keys["zz"], "--yes"), "rejected")
+    adj2 = _propose(run, keys, matter="另一事项")
+    run("adjust", "rescind", adj2, "--reason", "重复申报", "--sign-with", keys["kh"]).ok()
+    refused(run("adjust", "rescind", adj2, "--reason", "again", "--sign-with", keys["kh"]), "rescinded already")
+    refused(run("adjust", "approve", "ffffffff", "--sign-with", keys["zz"], "--yes"), "no adjustment")
+    explain = run("explain", "--year", "2017", "--unit", UNIT).ok().out
+    assert "rejected" in explain and "rescinded" in explain
+
+
+def test_same_person_two_keys_two_roles(run, tmp_path):
+    keys = build(run, tmp_path, approvers='["组长", "副组长"]', extra_roles='"副组长" = "考核工作领导小组副组长"')
+    second = run.key("zz-second")
+    run("signatory", "add", "--person", "欧杏", "--role", "副组长", "--public-key", second + ".pub",
+        "--valid-from", "2017-01-01", "--sign-with", keys["office"]).ok()
+    adj = _propose(run, keys)
+    run("adjust", "approve", adj, "--sign-with", keys["zz"], "--yes").ok()
+    before = run.positions()
+    refused(run("adjust", "approve", adj, "--sign-with", second, "--yes"), "has approved adjustment")
+    assert run.positions() == before
+
+
+def test_signed_act_files(run, keys, tmp_path):
+    act = tmp_path / "act.json"
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"], "--out", act).ok()
+    before = run.positions()
+    doc = json.loads(act.read_text(encoding="utf-8"))
+
+    def variant(name, mutate):
+        path = tmp_path / name
+        d = json.loads(json.dumps(doc))
+        mutate(d)
+        path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    refused(run("submit", variant("unsigned.json", lambda d: d.pop("signature"))), "unsigned")
+    refused(run("submit", variant("empty-sig.json", lambda d: d.update(signature={}))), "unsigned")
+    refused(run("submit", variant("bad.json", lambda d: d["envelope"]["act"].update(value="79"))), "bad signature")
+    refused(run("submit", variant("alg.json", lambda d: d["signature"].update(alg="rsa"))), "unknown signature algorithm")
+    refused(run("submit", variant("who.json", lambda d: d["envelope"].update(signer="ed25519:0000000000000000"))),
+            "unknown signer")
+    refused(run("submit", variant("float.json", lambda d: d["envelope"].update(version=1.0))), "decimal string")
+    (tmp_path / "junk.json").write_text("{not json", encoding="utf-8")
+    refused(run("submit", tmp_path / "junk.json"), "not valid JSON")
+    assert run.positions() == before
+    first = run("submit", act).ok()
+    assert "Stored score.recorded" in first.out
+    again = run("submit", act).ok()
+    assert "Already stored" in again.out
+    assert run.positions() == before + 1
+
+
+def test_stale_act_must_be_signed_again(run, keys, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"], "--out", a).ok()
+    run(*SCORE, "--points", "71", "--sign-with", keys["kh"], "--out", b).ok()
+    run("submit", a).ok()
+    before = run.positions()
+    refused(run("submit", b), "sign again")
+    assert run.positions() == before
+
+
+def test_revoked_signer_signs_nothing_after(run, keys, tmp_path):
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
+    signed_before = tmp_path / "early.json"
+    run("score", "record", "--year", "2017", "--unit", OTHER, "--indicator", "指标评估", "--points", "60",
+        "--sign-with", keys["kh"], "--out", signed_before).ok()
+    kh_id = next(s["key_id"] for s in json.loads(run("signatory", "list", "--format", "json").out)
+                 if s["person"] == "李勇")
+    run("signatory", "revoke", kh_id, "--reason", "调离", "--sign-with", keys["office"]).ok()
+    before = run.positions()
+    refused(run(*SCORE, "--points", "71", "--note", "n", "--sign-with", keys["kh"]), "revoked")
+    refused(run("submit", signed_before), "revoked")
+    assert run.positions() == before
+    assert total(run) == "70.00"
+    assert run("verify").code == 0  # what it signed before revocation stays valid
+
+
+def test_future_signing_time_refused(run, keys):
+    before = run.positions()
+    refused(run("--signed-at", "2099-01-01T00:00:00Z", *SCORE, "--points", "70", "--sign-with", keys["kh"]),
+            "later than the time it was recorded")
+    refused(run("--signed-at", "2016-06-01T00:00:00Z", *SCORE, "--points", "70", "--sign-with", keys["kh"]),
+            "valid from")
+    assert run.positions() == before
+
+
+def test_usage_errors_exit_2(run, keys):
+    res = run("score", "record", "--year", "x")
+    assert res.code == 2 and "Traceback" not in res.err
+    res = run("score", "record", "--year", "2017", "--unit", UNIT, "--indicator", "指标评估", "--sign-with",
+              keys["kh"])
+    assert res.code == 2 and "--points" in res.err
