@@ -9,7 +9,8 @@ from .context import Env, format_option, out_option, sign_with_option
 from .emit import emit
 from .render import render
 
-INPUT_OPTIONS = ("option", "points", "count", "amount", "rank", "tied", "matter", "level", "area", "entity")
+INPUT_OPTIONS = ("option", "points", "count", "amount", "target", "rank", "tied", "matter", "level", "area", "entity",
+                 "date")
 
 
 @click.group("adjust")

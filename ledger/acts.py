@@ -249,7 +249,7 @@ def _check_proposal(ctx: Context) -> None:
     rule = year.scheme.check_adjustment(act["unit"], act["rule"], act["inputs"])
     if "office" not in ctx.signer.roles:
         _need_role(ctx, "department")
-        if rule.department not in ("", "*") and ctx.signer.department != rule.department:
+        if not rule.assessed_by(ctx.signer.department):
             raise Refused(f"rule {rule.id} is assessed by {rule.department}, not by {ctx.signer.department}")
     if not act["reason"].strip():
         raise Refused("an adjustment needs a reason")

@@ -26,6 +26,7 @@ class YearResults:
     grades: dict[str, GroupGrades] = field(default_factory=dict)
     close_position: int | None = None
     closed: bool = False
+    outside_ranks: dict[str, int] = field(default_factory=dict)
 
     def rows(self, group: str | None = None) -> list[dict]:
         """One row per unit, by group (in scheme order) then rank then name: the published table."""
@@ -36,7 +37,10 @@ class YearResults:
             rows = []
             for unit in self.scores.group(grp):
                 g = _grade_of(self.grades.get(grp), unit.unit)
-                rows.append({"group": grp, "unit": unit.unit, "rank": unit.rank if g is None else g.rank,
+                rank = unit.rank if g is None else g.rank
+                if unit.total is None:  # graded from an outside ranking: show that rank
+                    rank = self.outside_ranks.get(unit.unit)
+                rows.append({"group": grp, "unit": unit.unit, "rank": rank,
                              "total": None if unit.total is None else str(unit.total),
                              "grade": None if g is None else g.grade, "pending": bool(g and g.pending),
                              "reasons": [] if g is None else list(g.reasons)})
@@ -85,4 +89,4 @@ def year_results(state: LogState, year: int) -> YearResults:
         grades[group.name] = grade_group(group.grading, entries, decisions,
                                          {u: r for u, r in outside.items() if u in group.units})
     close = state.close_positions.get(year)
-    return YearResults(year, facts.position, facts, scores, grades, close, year_state.closed)
+    return YearResults(year, facts.position, facts, scores, grades, close, year_state.closed, outside)
