@@ -159,4 +159,28 @@ def year_close(env: Env, year: int, role: str | None, key_path: str, out_path: s
     click.echo(f"Result table of {year} at position {act['position']}: sha256 {act['result_sha256']}")
 
 
-COMMANDS = [scores, explain, grades, year_group]
+@click.command("consequences")
+@click.option("--year", type=int, required=True)
+@AS_OF
+@format_option()
+@click.pass_obj
+def consequences(env: Env, year: int, as_of: str | None, fmt: str) -> None:
+    """What the rules attach to consecutive results (约谈, 诫勉谈话, 调整岗位, staff-excellence share).
+
+    \b
+    Example:
+      ledger consequences --year 2018
+    """
+    from projections.asof import state_as_of
+    from projections.results import year_consequences
+
+    ledger = env.ledger()
+    ledger.ledger_id
+    rows = [c.to_dict() for c in year_consequences(state_as_of(ledger.store, as_of), year)]
+    for r in rows:
+        r["years"] = "、".join(map(str, r["years"])) if fmt != "json" else r["years"]
+    render(rows, ["unit", "rule", "consequence", "years", "share"], fmt, title=f"{year} consequences",
+           headers={"unit": "单位", "rule": "规则", "consequence": "结果运用", "years": "年度", "share": "优秀比例"})
+
+
+COMMANDS = [scores, explain, grades, year_group, consequences]

@@ -213,7 +213,7 @@ def _check_score(ctx: Context) -> None:
     indicator = year.scheme.check_score(act["unit"], act["indicator"], value)
     if "office" not in ctx.signer.roles:
         _need_role(ctx, "department")
-        if indicator.department and ctx.signer.department != indicator.department:
+        if not indicator.assessed_by(ctx.signer.department):
             raise Refused(f"{act['indicator']} is assessed by {indicator.department}, "
                           f"not by {ctx.signer.department or 'an unnamed department'}")
     _check_correction(ctx)

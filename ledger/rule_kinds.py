@@ -119,7 +119,7 @@ def _check_range(params, inputs) -> dict:
 
 
 def _points_range(params, parsed) -> tuple[Decimal, str]:
-    return parsed["points"], f"chosen within {'/'.join(map(show, params['ranges'][parsed['option']]))}"
+    return parsed["points"], f"chosen within {'…'.join(map(show, params['ranges'][parsed['option']]))}"
 
 
 # ---- count: points per item, e.g. each project or each late report --------------------------------------------

@@ -31,7 +31,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover
     parse_consequences = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Scheme:
     """One year's validated scheme; `text` is the TOML it was loaded from, byte for byte."""
 
@@ -48,6 +48,9 @@ class Scheme:
     caps: Caps = field(default_factory=Caps)
     consequences: Any = None
     unit_groups: Mapping[str, Group] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Scheme({self.year}, {self.name!r}, {len(self.groups)} groups, {len(self.units)} units)"
 
     def group_of(self, unit: str) -> Group:
         """The unit's group; Refused for a unit the scheme does not name."""

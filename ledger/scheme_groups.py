@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -21,7 +22,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover
     parse_grading = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Group:
     """One group. `terms` are the formula's named terms in order, the last being `total` (empty: not scored here,
     e.g. units graded from an outside ranking); `places` rounds the total half-up."""
@@ -37,14 +38,18 @@ class Group:
     title: str = ""
     trees: Mapping[str, Mapping[str, Indicator]] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def items(self) -> dict[str, Indicator]:
+        """Every item as declared (before redistribution), by id."""
         return {item.id: item for item in self.indicators}
 
-    @property
+    @cached_property
     def sections(self) -> tuple[str, ...]:
         """Top-level indicator ids, usable as formula terms."""
         return tuple(i.id for i in self.indicators if not i.parent)
+
+    def __repr__(self) -> str:
+        return f"Group({self.name!r}, {len(self.units)} units)"
 
     def tree_for(self, unit: str) -> Mapping[str, Indicator]:
         """The unit's effective items (after redistribution), by id, in file order."""

@@ -65,7 +65,9 @@ class Table:
         self.used.add(key)
         if key not in self.data:
             if required:
-                raise SchemeError("missing", self.at(key))
+                others = [k for k in self.data if k not in self.used]
+                raise SchemeError("missing" + (f" (the table also has {', '.join(map(repr, others))}: a typo?)"
+                                               if others else ""), self.at(key))
             return None
         return self.data[key]
 

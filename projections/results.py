@@ -90,3 +90,21 @@ def year_results(state: LogState, year: int) -> YearResults:
                                          {u: r for u, r in outside.items() if u in group.units})
     close = state.close_positions.get(year)
     return YearResults(year, facts.position, facts, scores, grades, close, year_state.closed, outside)
+
+
+def year_consequences(state: LogState, year: int) -> list:
+    """What the scheme's consequence rules attach to `year`'s results, read with every earlier adopted year's."""
+    from .consequences import consequences
+
+    rules = state.year(year).scheme.consequences
+    if rules is None:
+        return []
+    history = {}
+    for y, ystate in sorted(state.years.items()):
+        if y > year or not ystate.adopted:
+            continue
+        outcomes = {}
+        for grades in year_results(state, y).grades.values():
+            outcomes.update(grades.outcomes())
+        history[y] = outcomes
+    return consequences(rules, history, year)

@@ -131,7 +131,8 @@ def _ignored(scheme: Scheme, facts: Facts) -> list[str]:
     for s in sorted(facts.scores, key=lambda s: (s.position, s.event)):
         group = scheme.unit_groups.get(s.unit)
         if group is None or s.indicator not in group.tree_for(s.unit) or not group.tree_for(s.unit)[s.indicator].leaf:
-            lines.append(f"score {s.event} for {s.unit} / {s.indicator}: no such unit or leaf item in the scheme")
+            lines.append(f"score {s.event} for {s.unit} / {s.indicator}: the scheme has no such unit, or no such leaf "
+                         "item for that unit")
     for e in sorted(facts.evaluations, key=lambda e: (e.position, e.event)):
         group = scheme.unit_groups.get(e.unit)
         component = scheme.components.get(e.component)
@@ -151,7 +152,7 @@ def _component(scheme: Scheme, unit: str, name: str, evaluations) -> ComponentPo
             missing = True
             rounds.append({"round": round_id, "weight": show(weight), "points": None, "how": "not recorded",
                            "event": ""})
-            parts.append(f"{round_id or 'score'} missing (0)")
+            parts.append(f"{round_id + ': ' if round_id else ''}not recorded (0)")
             continue
         points, how = spec.points(ev.value, ev.level, dict(ev.votes) if ev.votes is not None else None)
         value += points * weight
@@ -160,11 +161,10 @@ def _component(scheme: Scheme, unit: str, name: str, evaluations) -> ComponentPo
         label = f"{round_id}: " if round_id else ""
         shown = f"{how} = {show(points)}" if how else f"recorded {show(points)}"
         parts.append(f"{label}{shown}" + (f" × {show(weight)}" if spec.rounds else ""))
-    how = "; ".join(parts)
+    how = "; ".join(parts) + (f"; sum {show(value)}" if spec.rounds else "")
     if spec.places is not None and round_half_up(value, spec.places) != value:
-        rounded = round_half_up(value, spec.places)
-        how += f"; {show(value)} → {show(rounded)} ({spec.places} places, half up)"
-        value = rounded
+        value = round_half_up(value, spec.places)
+        how += f" → {show(value)} ({spec.places} places, half up)"
     return ComponentPoints(name, value, rounds, missing, how)
 
 

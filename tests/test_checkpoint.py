@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
@@ -299,3 +300,30 @@ def test_wrong_consistency_proof_is_refused(proof_of):
         check_consistent(checkpoint(13), checkpoint(20), proof)
     with pytest.raises(CheckpointError, match="proof is not empty"):
         check_consistent(checkpoint(13), checkpoint(13), consistency_proof(STORE, 13, 20))
+
+
+DOC_EXAMPLE = (
+    "kaohe-ledger/3f2a6c1e-8d4b-4e5f-9a7b-0c1d2e3f4a5b\n3\nZLJJxOBgbj2XQsSb/VfNHj6xcPXM76JuoEXKGT1kp18=\n"
+    "2024-01-15T08:30:00Z\n\n"
+    "\u2014 ed25519:34750f98bd59fcfc "
+    "gaNmyrBtfiZbwqpxGG/9H2NBXGLFy1aBtsZs98hJwXvPwrX9B+lBnSD3jmLN1uDZ2M1VePD8tRiuIJQCKj0ODw==\n"
+    "\u2014 ed25519:6a3803d5f059902a "
+    "WkFm0IqtHA49Pxs/aqt592N7bOdSiRRjcC8Ge93eUi7fRLCSPVmJbcRTve68kg2aEC3WOjFFaw27qCMvtuNeBA==\n")
+
+
+def test_documented_example_is_frozen():
+    # docs/checkpoint-format.md: leaves e0 e1 e2, keys with seeds 32 x 01 and 32 x 02; Ed25519 signing is
+    # deterministic, so the same inputs must give this exact text in every later version
+    store = MemoryNodeStore(leaf_hash(x) for x in (b"e0", b"e1", b"e2"))
+    assert root(store, 3).hex() == "64b249c4e0606e3d9742c49bfd57cd1e3eb170f5ccefa26ea045ca193d64a75f"
+    cp = Checkpoint("3f2a6c1e-8d4b-4e5f-9a7b-0c1d2e3f4a5b", 3, root(store, 3), "2024-01-15T08:30:00Z")
+    cp = add_signature(add_signature(cp, LOG.key_id, LOG.sign), WITNESS.key_id, WITNESS.sign)
+    assert cp.format() == DOC_EXAMPLE
+    assert len(cp.body_bytes()) == 118
+    assert verify_signatures(parse(DOC_EXAMPLE), trusting(LOG, WITNESS)) == [LOG.key_id, WITNESS.key_id]
+    assert consistency_proof(store, 2, 3) == [leaf_hash(b"e2")]
+
+
+def test_documented_example_matches_the_doc():
+    doc = Path(__file__).resolve().parents[1] / "docs" / "checkpoint-format.md"
+    assert "```\n" + DOC_EXAMPLE + "```" in doc.read_text(encoding="utf-8")

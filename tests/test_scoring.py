@@ -391,3 +391,30 @@ def test_results_serialise_deterministically(bp):
     unit = next(u for u in plain["units"] if u["unit"] == "龙潭镇")
     # 105.5 × 80% + 90 × 20% = 84.4 + 18 = 102.40, published with its two places
     assert unit["total"] == "102.40" and unit["terms"]["dept"] == "105.5"
+
+
+@pytest.mark.parametrize("name,year,full", [
+    ("bp-2017.toml", 2017, {"乡镇": "104.00", "管理区": "100.00", "市直部门第一组": "100.00", "市直部门第二组": "100.00",
+                            "市直部门第三组": "100.00", "市直部门第四组": "100.00", "开发区园区景区": None}),
+    ("hy-2017.toml", 2017, {"机关各部门、街道": "100.00"}),
+    ("xz-2017.toml", 2017, {"行政村": "1000.00"}),
+    ("dq-2023.toml", 2023, {g: "100.00" for g in ("镇", "区直党群部门", "社会管理服务部门", "经济管理部门")}),
+    ("dy-2013.toml", 2013, {"市级机关部门": "100.00"}),
+])
+def test_every_example_scores_full_marks_to_its_maximum(name, year, full):
+    scheme = example(name)
+    scores, evals = [], []
+    for group in scheme.groups:
+        for unit in group.units:
+            for item in group.leaves_for(unit):
+                value = item.target_of(unit) if item.scoring == "target" else item.weight
+                scores.append(score(unit, item.id, str(value)))
+            for component in group.components:
+                spec = scheme.components[component]
+                for round_id in spec.round_ids:
+                    evals.append(ev(unit, component, str(spec.scale), round=round_id))
+    result = score_year(scheme, Facts(year, scores=tuple(scores), evaluations=tuple(evals)))
+    assert result.ignored == []
+    for unit in result.units:
+        assert unit.to_dict()["total"] == full[unit.group], unit.unit
+        assert unit.missing == [] and (unit.rank == 1 or unit.total is None)

@@ -93,3 +93,23 @@ def test_fault_caps_the_grade(run, keys):
                 "--reason", "r", "--sign-with", keys["office"]), "unknown fault")
     refused(run("decide", "--year", "2017", "--unit", OTHER, "--kind", "fault", "--value",
                 "工作未落实被党中央、国务院通报批评", "--reason", "r", "--sign-with", keys["kh"]), "needs role office")
+
+
+def test_two_year_consequence_chain(run, keys, tmp_path):
+    scheme_2018 = tmp_path / "hy-2018.toml"
+    scheme_2018.write_text(hy_text(2018), encoding="utf-8")
+    run("scheme", "adopt", scheme_2018, "--sign-with", keys["office"]).ok()
+    units = [u["unit"] for u in json.loads(run("scores", "--year", "2017", "--format", "json").ok().out)["units"]]
+    for year in ("2017", "2018"):
+        for i, unit in enumerate(units):
+            points = "50" if unit == "高岭办事处" else str(61 + i % 19)
+            args = ["score", "record", "--year", year, "--unit", unit, "--indicator", "指标评估", "--points", points]
+            if year == "2017" and unit in (UNIT, OTHER):
+                args += ["--note", "复核"]
+            run(*args, "--sign-with", keys["kh"]).ok()
+    found = json.loads(run("consequences", "--year", "2018", "--format", "json").ok().out)
+    last = {c["rule"]: c for c in found if c["unit"] == "高岭办事处"}
+    assert set(last) >= {"排名最后", "连续两年排名最后", "不合格", "连续两年不合格"}
+    assert last["连续两年不合格"]["years"] == [2017, 2018]
+    assert last["staff_excellent_share"]["share"] == "0"
+    assert not any(c["unit"] == UNIT and c["rule"] != "staff_excellent_share" for c in found)
