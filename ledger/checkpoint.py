@@ -199,7 +199,8 @@ def verify_signatures(cp: Checkpoint, verifier_for: Callable[[str], Verifier | N
 
 def check_consistent(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
     """Raise unless `new` extends `old`: same ledger, no smaller, no fork, and `proof` is a valid RFC 9162
-    consistency proof from old to new (empty when the sizes are equal or `old` is empty)."""
+    consistency proof from old to new (empty when the sizes are equal or `old` is empty). Signatures are not
+    looked at here: check both checkpoints with `verify_signatures` first."""
     if old.ledger_id != new.ledger_id:
         raise CheckpointError(f"checkpoints of different ledgers ({old.ledger_id} and {new.ledger_id})")
     if new.size < old.size:

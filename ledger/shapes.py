@@ -50,3 +50,22 @@ def check_name(value: str, what: str) -> str:
     if not value or value != value.strip():
         raise Refused(f"{what} {value!r} is empty or has leading/trailing spaces")
     return value
+
+
+RESERVED_KEYS = ("_type_", "_data_")  # the event store's JSON transcoder gives these keys a meaning of its own
+
+
+def check_no_reserved_keys(obj: Any, what: str = "act") -> None:
+    """Refuse object keys the store's transcoder would read back as a typed value (the act would not round-trip)."""
+    stack, depth = [(obj, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        if depth > 32:
+            raise Refused(f"{what} is nested too deeply")
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in RESERVED_KEYS:
+                    raise Refused(f"{what}: the key {key!r} is reserved")
+                stack.append((value, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((value, depth + 1) for value in item)

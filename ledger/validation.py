@@ -14,7 +14,7 @@ from .adjustments import fold_adjustment
 from .clock import FUTURE_SKEW, format_time, parse_time
 from .errors import Refused
 from .registry import Registry
-from .shapes import check_fields
+from .shapes import check_fields, check_no_reserved_keys
 from .signing import key_id_of_text, verify_envelope
 from .years import YearState
 
@@ -49,6 +49,7 @@ class StaleVersion(Refused):
 def validate(envelope: dict, signature: dict, source: StateSource, clock: datetime) -> Context:
     """Run every check; return the context the act was checked in, or raise Refused with one line."""
     check_fields(envelope, ENVELOPE_FIELDS, what="envelope")
+    check_no_reserved_keys(envelope, "envelope")
     if envelope["version"] < 1:
         raise Refused("envelope version must be 1 or more")
     try:
