@@ -23,6 +23,9 @@ def emit(env: Env, act_type: str, act: dict, key, out_path: str | None = None,
         click.echo(f"Signed {act_type} written to {out_path} (not submitted)")
         return
     receipt = ledger.act(act_type, act, key, env.signed_at, stream)
+    from projections import readmodel
+
+    readmodel.catch_up(ledger.store)  # read-your-writes: the views include this act before the command returns
     click.echo(f"Stored {act_type} as event {receipt.event_id[:12]} at position {receipt.position}"
                + (f" (adjustment {receipt.stream[:8]})" if act_type.startswith("adjustment.") else "")
                + (f" (decision {receipt.stream[:8]})" if act_type == "decision.recorded" else ""))

@@ -14,12 +14,11 @@ AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION",
 
 
 def _results(env: Env, year: int, as_of: str | None):
-    from projections.asof import state_as_of
-    from projections.results import year_results
+    from projections.asof import year_view
 
     ledger = env.ledger()
     ledger.ledger_id
-    return year_results(state_as_of(ledger.store, as_of), year)
+    return year_view(ledger.store, year, as_of)
 
 
 @click.command("scores")

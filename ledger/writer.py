@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Callable
 from uuid import UUID
 
 from .acts import ACTS, stream_of
@@ -31,6 +32,19 @@ class Receipt:
 
 class Duplicate(LedgerError):
     """The same signed act was stored already (a retried delivery)."""
+
+
+# rebase(act, stream_acts) -> the act to sign, given the stream's (envelope, event id) pairs as read for this attempt
+Rebase = Callable[[dict, list[tuple[dict, str]]], dict]
+
+
+def correcting_last(act: dict, stream_acts: list[tuple[dict, str]]) -> dict:
+    """A score or evaluation act whose `corrects` names the stream's last event as it stands now (none on an empty
+    stream): the rebase for a correction that may be re-signed after a concurrent writer corrected the same value."""
+    rebased = {k: v for k, v in act.items() if k != "corrects"}
+    if stream_acts:
+        rebased["corrects"] = stream_acts[-1][1]
+    return rebased
 
 
 class Ledger:
@@ -95,8 +109,10 @@ class Ledger:
     # ---- signing and submitting -----------------------------------------------------------------------------------
 
     def prepare(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
-                stream: UUID | None = None, ledger_id: str | None = None) -> tuple[dict, dict]:
-        """Build and sign the envelope of an act at the next version of its stream."""
+                stream: UUID | None = None, ledger_id: str | None = None,
+                rebase: Rebase | None = None) -> tuple[dict, dict]:
+        """Build and sign the envelope of an act at the next version of its stream; `rebase`, if given, rebuilds the
+        act from the same read of the stream that fixes the version."""
         spec = ACTS.get(act_type)
         if spec is None:
             raise Refused(f"unknown act type {act_type!r}")
@@ -104,16 +120,24 @@ class Ledger:
         if stream is None:
             stream = spec.stream(lid, act) or uuid.uuid4()
         stream = UUID(str(stream))
-        version = len(self.stream_acts(stream)) + 1 if act_type != "ledger.genesis" else 1
+        acts = self.stream_acts(stream) if act_type != "ledger.genesis" else []
+        version = len(acts) + 1
+        if rebase is not None:
+            act = rebase(act, acts)
         envelope = {"ledger": lid, "type": act_type, "stream": str(stream), "version": version, "act": act,
                     "signer": key.key_id, "signed_at": signing_time(signed_at)}
         return envelope, sign_envelope(key.key, envelope)
 
     def act(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
-            stream: UUID | None = None, attempts: int = 8) -> Receipt:
-        """Sign and store an act, re-signing at the next version when a concurrent writer got there first."""
+            stream: UUID | None = None, attempts: int = 8, rebase: Rebase | None = None) -> Receipt:
+        """Sign and store an act, re-signing at the next version when a concurrent writer got there first.
+
+        Every attempt re-runs every check against the state re-read, so an act that a concurrent one made wrong (an
+        approval of an adjustment just rescinded) is refused rather than stored. An act that names a stream's last
+        event (a correction's `corrects`) names the one read before the conflict; pass `rebase=correcting_last` to
+        name the stream's new last event instead — an explicit choice, since the signer did not see that value."""
         for attempt in range(attempts):
-            envelope, signature = self.prepare(act_type, act, key, signed_at, stream)
+            envelope, signature = self.prepare(act_type, act, key, signed_at, stream, rebase=rebase)
             try:
                 return self.submit(envelope, signature)
             except Conflict:
@@ -149,10 +173,13 @@ class Ledger:
         existing = self.store.load(stream)
         this_id = event_id(envelope)
         if existing is None:
-            if envelope["version"] != 1:
-                raise Refused("a new stream starts at version 1")
             aggregate = Stream.open(stream, envelope, signature)
         else:
+            if len(existing.acts) + 1 != envelope["version"]:
+                # a concurrent writer appended after the checks ran: appending now would store the act at another
+                # version than it was signed and checked for, so it is a conflict like a failed save
+                self._raise_if_duplicate(envelope, signature)
+                raise Conflict("another act was stored in the same stream at the same time; sign again")
             aggregate = existing
             aggregate.append(envelope, signature)
         try:

@@ -31,3 +31,11 @@ def as_of_position(store, as_of: str | None) -> int | None:
 def state_as_of(store, as_of: str | None, keep_acts: bool = False) -> LogState:
     """The folded log as of a time or position (now when None)."""
     return replay(store, as_of_position(store, as_of), keep_acts)
+
+
+def year_view(store, year: int, as_of: str | None = None):
+    """A year's results from the read models, as of a time or position (now when None)."""
+    from .readstate import year_state
+    from .results import year_results
+
+    return year_results(year_state(store, year, as_of_position(store, as_of)), year)
