@@ -19,8 +19,8 @@ def adjust() -> None:
 
     \b
     Example:
-      ledger adjust propose --year 2017 --unit 长皋乡 --rule 通报 --option 朝阳表扬 --matter 朝委发〔2017〕12号 \\
-          --reason "朝阳市委通报表扬" --document 朝委发〔2017〕12号 --sign-with swb.key
+      ledger adjust propose --year 2017 --unit 长皋乡 --rule 附2-14表扬 --level 朝阳市及以上 \\
+          --reason "朝阳市委通报表扬" --document 朝委发〔2017〕45号 --sign-with swb.key
       ledger adjust approve 3f9c2b1d --sign-with leader.key --yes
     """
 
@@ -50,8 +50,8 @@ def propose(env: Env, year, unit, rule, extra, reason, document, evidence_path, 
 
     \b
     Example:
-      ledger adjust propose --year 2017 --unit 财政局 --rule 融资 --amount 2.5 --reason "完成融资2.5亿元" \\
-          --document 北财〔2017〕8号 --sign-with jtb.key
+      ledger adjust propose --year 2017 --unit 财政局 --rule 附2-6 --amount 25000 --reason "完成融资2.5亿元" \\
+          --document 北建投〔2017〕7号 --sign-with jtb.key
     """
     values = {k: v for k, v in inputs.items() if v is not None}
     for item in extra:
