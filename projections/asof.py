@@ -4,7 +4,7 @@ from __future__ import annotations
 from ledger.clock import format_time, parse_time
 from ledger.errors import LedgerError
 
-from .replay import LogState, logged_acts, replay
+from .replay import LogState, replay
 
 
 def as_of_position(store, as_of: str | None) -> int | None:
@@ -17,15 +17,28 @@ def as_of_position(store, as_of: str | None) -> int | None:
         if position < 1:
             raise LedgerError("--as-of position must be 1 or more")
         return position
-    when = format_time(parse_time(text, "--as-of"))
-    last = 0
-    for item in logged_acts(store):
-        if format_time(parse_time(item.recorded_at, "recorded_at")) > when:
-            break
-        last = item.position
+    when = parse_time(text, "--as-of")
+    last = _last_recorded_by(store, when)
     if last == 0:
-        raise LedgerError(f"the log holds nothing recorded at or before {when}")
+        raise LedgerError(f"the log holds nothing recorded at or before {format_time(when)}")
     return last
+
+
+def _last_recorded_by(store, when) -> int:
+    """Binary search over positions: the store records in order, so record times never decrease along the log."""
+    from ledger.log_index import LogIndex
+
+    index = LogIndex(store)
+    lo, hi = 0, index.catch_up()  # invariant: position lo was recorded by `when` (0: nothing), hi+1 was not
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        row = index.by_position(mid)
+        act = next(iter(store.read(after=row.notification_id - 1, batch=1)), None)
+        if act is not None and parse_time(act.recorded_at, "recorded_at") <= when:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def state_as_of(store, as_of: str | None, keep_acts: bool = False) -> LogState:

@@ -90,12 +90,27 @@ def test_adjustment_counts_only_when_approved(run, keys):
     assert total(run) == "70.00"
     waiting = json.loads(run("pending", "--sign-with", keys["zz"], "--format", "json").ok().out)
     assert [w["id"] for w in waiting] == [adj] and waiting[0]["missing"] == "组长"
+    proposed_at = run.positions()
     run("adjust", "approve", adj, "--sign-with", keys["zz"], "--yes").ok()
     assert total(run) == "72.00"
     assert pending_ids(run) == []
+    assert total(run, UNIT, 2017, "--as-of", str(proposed_at)) == "70.00"
+    assert total(run, UNIT, 2017, "--as-of", "2099-01-01T00:00:00Z") == "72.00"
+    refused(run("scores", "--year", "2017", "--as-of", "2000-01-01"), "nothing recorded at or before")
+    refused(run("scores", "--year", "2017", "--as-of", "soon"), "ISO 8601")
     before = run.positions()
     refused(run("adjust", "approve", adj, "--sign-with", keys["zz"], "--yes"), "is approved")
     assert run.positions() == before
+
+
+def test_late_proposal_is_not_counted(run, keys):
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
+    res = run("adjust", "propose", "--year", "2017", "--unit", UNIT, "--rule", "荣誉", "--level", "省级", "--matter",
+              "m", "--reason", "r", "--document", "d", "--sign-with", keys["kh"]).ok()
+    adj = res.out.split("(adjustment ")[1].split(")")[0]
+    run("adjust", "approve", adj, "--sign-with", keys["zz"], "--yes").ok()
+    assert total(run) == "70.00"
+    assert "deadline 2018-01-10" in run("explain", "--year", "2017", "--unit", UNIT).ok().out
 
 
 def test_proposal_refusals(run, keys):
