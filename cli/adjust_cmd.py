@@ -5,7 +5,7 @@ import hashlib
 
 import click
 
-from .context import Env, format_option, out_option, sign_with_option
+from .context import Env, out_option, sign_with_option
 from .emit import emit
 from .render import render
 

@@ -9,16 +9,17 @@ import click
 from .context import Env, format_option
 from .render import render
 
-AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION",
-                     help="Cut the log at a time (ISO 8601: the last act recorded by then) or a log position.")
+AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION|CHECKPOINT",
+                     help="Cut the log at a time (ISO 8601: the last act recorded by then), a log position, or the "
+                          "size of a checkpoint file.")
 
 
 def _store_and_position(env: Env, as_of: str | None):
-    from projections.asof import as_of_position
+    from projections.history import view_position
 
     ledger = env.ledger()
     ledger.ledger_id  # refuses an empty database with a clear message
-    return ledger.store, as_of_position(ledger.store, as_of)
+    return ledger.store, None if as_of is None else view_position(ledger, as_of, "--as-of")
 
 
 def _echo_json(payload: dict) -> None:
@@ -48,7 +49,8 @@ def _approval(r: dict) -> str:
         return r["status"]
     parts = [f"proposed by {r['proposer']}", "approved by " + ", ".join(r["approvers"]) if r["approvers"] else "",
              r["status"], f"counts {r['points']}" if r["points"] is not None else "",
-             f"not counted: {r['not_counted']}" if r["not_counted"] else ""]
+             # a pending adjustment's "not yet approved" repeats its status: show why an approved one adds nothing
+             f"not counted: {r['not_counted']}" if r["not_counted"] and r["status"].startswith("approved") else ""]
     return "; ".join(p for p in parts if p)
 
 

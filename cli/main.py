@@ -1,7 +1,6 @@
 """The `ledger` command. Heavy libraries are imported inside commands so that `ledger --help` starts fast."""
 from __future__ import annotations
 
-import os
 import sys
 
 import click

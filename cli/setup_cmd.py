@@ -1,7 +1,6 @@
 """`ledger init`, `ledger signatory …`, `ledger scheme adopt`, `ledger submit`: setting up a ledger and a year."""
 from __future__ import annotations
 
-import json
 
 import click
 

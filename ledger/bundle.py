@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 from uuid import UUID
 
+import sqlalchemy
 from eventsourcing.persistence import IntegrityError, Notification
 
 from .canonical import loads_strict
@@ -155,7 +156,7 @@ def read_bundle(path: str | Path) -> Bundle:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BUNDLE:
-            raise BundleError(f"{path}: larger than {MAX_BUNDLE >> 30} GiB; not an audit bundle")
+            raise BundleError(f"{path}: larger than {MAX_BUNDLE} bytes; not an audit bundle")
         with zipfile.ZipFile(path) as zf:
             manifest = _read_manifest(zf, path)
             acts = list(_read_events(zf, path))
@@ -299,10 +300,17 @@ def restore_bundle(store: EventStore, bundle: Bundle, check: Checker = default_c
 
 
 def _require_empty(store: EventStore) -> None:
+    """Refuse a database with any row in any table: events, but also a log index or read models left from another
+    log, which would otherwise be taken as describing the imported one."""
     if store.exists():
         raise Refused(f"{store.target.display} holds events already; a bundle is imported into an empty database")
-    if LogIndex(store).head() != (0, 0):
-        raise Refused(f"{store.target.display} has a log index but no events; use an empty database")
+    engine = store.engine
+    for table in sorted(sqlalchemy.inspect(engine).get_table_names()):
+        with engine.connect() as conn:
+            if conn.execute(sqlalchemy.select(sqlalchemy.literal(1)).select_from(sqlalchemy.table(table))
+                            .limit(1)).first():
+                raise Refused(f"{store.target.display} is not empty (table {table} has rows); a bundle is imported "
+                              "into an empty database")
 
 
 def _stored_event(store: EventStore, act: StoredAct):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 from uuid import UUID
 
-from .acts import ACTS, Context, check_act_fields, stream_of
+from .acts import Context, check_act_fields, stream_of
 from .adjustments import fold_adjustment
 from .clock import signing_time
 from .errors import LedgerError, Refused

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Callable, Iterable
 from uuid import UUID
 
@@ -108,48 +107,89 @@ def verify_log(acts: Iterable[StoredAct], external: list[Checkpoint] = (), index
                progress: Callable[[int], None] | None = None) -> tuple[Report, MemorySource]:
     """Verify stored acts in log order; `indexed` maps positions to leaf hashes of the derived index, if any."""
     report, source = Report(), MemorySource()
-    stored_checkpoints: list[tuple[int, Checkpoint]] = []
+    stored_checkpoints: list[Checkpoint] = []
+    # where the index, written as each event was stored, saw every leaf: names a moved or removed event precisely
+    indexed_at = {leaf: pos for pos, leaf in sorted(indexed.items(), reverse=True)} if indexed else {}
+    seen: dict[str, int] = {}
     position = 0
     for act in acts:
         position += 1
-        eid = event_id(act.envelope) if isinstance(act.envelope, dict) else ""
-        problem = _row_problem(act)
-        if problem is None and not report.failures:
-            try:
-                validate(act.envelope, act.signature, source, parse_time(act.recorded_at, "recorded_at"))
-                report.signatures_checked += 1
-            except LedgerError as exc:
-                problem = str(exc)
-        if problem is not None:
-            report.fail(position, eid, problem)
-        elif not report.failures:
-            source.admit(act.envelope, eid)
-            if act.envelope["type"] == "checkpoint.signed":
-                stored_checkpoints.append((position, _as_checkpoint(source.ledger_id, act.envelope["act"])))
+        clean = not report.failures  # events after the first failure are hashed, not re-checked against its state
+        eid = _event_id(act)
         try:
             leaf = leaf_hash(leaf_bytes(act))
         except LedgerError as exc:
             report.fail(position, eid, f"cannot be encoded: {exc}")
             leaf = leaf_hash(b"")
         source.add_leaf(leaf)
-        if indexed is not None and position in indexed and indexed[position] != leaf:
-            report.fail(position, eid, "differs from the event indexed at this position (the stored event was "
-                                       "changed, moved or replaced after it was recorded)")
+        if indexed and position in indexed and indexed[position] != leaf:
+            report.fail(position, eid, _moved(position, indexed_at.get(leaf)))
+        problem = _row_problem(act)
+        if eid and eid in seen:
+            problem = f"is a copy of the event at position {seen[eid]} (stored twice)"
+        seen.setdefault(eid, position)
+        if problem is None and clean:
+            problem = _check(act, source)
+            report.signatures_checked += problem is None
+        if problem is not None:
+            report.fail(position, eid, problem)
+        elif clean:
+            source.admit(act.envelope, eid)
+            if act.envelope["type"] == "checkpoint.signed":
+                stored_checkpoints.append(_as_checkpoint(source.ledger_id, act.envelope["act"]))
         if progress and position % 1000 == 0:
             progress(position)
     if progress:
         progress(position)
     report.size = position
     report.root = source.frontier.root()
-    if indexed is not None and len(indexed) > position:
-        report.fail(0, "", f"the log index holds {len(indexed)} events but the store only {position}: "
-                           f"events after position {position} were removed")
-    for _pos, cp in stored_checkpoints:
-        _compare(report, source, cp, "stored checkpoint")
-    for cp in external:
-        _check_external(report, source, cp)
-    _check_forks(report, [cp for _p, cp in stored_checkpoints] + list(external))
+    if indexed and max(indexed) > position:
+        report.fail(0, "", f"{_upper(_span(position + 1, max(indexed)))} missing: the log index, written as "
+                           f"events were stored, holds {max(indexed)} events, the store only {position} "
+                           "(removed after they were stored)")
+    trusted = [cp for cp in external if _external_signed(report, source, cp)]
+    _check_forks(report, stored_checkpoints + trusted)
+    _compare_all(report, source, [(cp, "stored checkpoint") for cp in stored_checkpoints]
+                 + [(cp, "external checkpoint") for cp in trusted])
     return report, source
+
+
+def _event_id(act: StoredAct) -> str:
+    try:
+        return event_id(act.envelope) if isinstance(act.envelope, dict) else ""
+    except LedgerError:
+        return ""  # not canonically encodable (a float, say): reported as such by the leaf
+
+
+def _check(act: StoredAct, source: MemorySource) -> str | None:
+    """Every check that admitted the act, against the state folded so far; the problem, or None."""
+    try:
+        validate(act.envelope, act.signature, source, parse_time(act.recorded_at, "recorded_at"))
+    except LedgerError as exc:
+        return str(exc)
+    except Exception as exc:  # a tampered store must never crash the verifier: report the event instead
+        return f"cannot be checked ({exc.__class__.__name__}: {exc})"
+    return None
+
+
+def _moved(position: int, was: int | None) -> str:
+    """Why the event here is not the one the index recorded here, from where (if anywhere) the index has it."""
+    if was is None:
+        return ("differs from the event indexed at this position: it was changed or replaced after it was stored "
+                "(or the index was)")
+    if was > position:
+        return (f"was stored at position {was}, says the log index: the event indexed at position {position} was "
+                "removed, or the events were reordered")
+    return (f"was stored at position {was}, says the log index: an event was inserted before it, or the events "
+            "were reordered")
+
+
+def _span(first: int, last: int) -> str:
+    return f"the event at position {first} is" if first == last else f"the events at positions {first} to {last} are"
+
+
+def _upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _row_problem(act: StoredAct) -> str | None:
@@ -170,20 +210,30 @@ def _as_checkpoint(ledger_id: str, act: dict) -> Checkpoint:
     return Checkpoint(ledger_id, act["size"], base64.b64decode(act["root"]), act["time"])
 
 
-def _compare(report: Report, source: MemorySource, cp: Checkpoint, what: str) -> None:
-    report.checkpoints_checked += 1
-    if cp.size > len(source.roots):
-        report.fail(0, "", f"{what} of size {cp.size} ({cp.time}) is beyond the log, which holds "
-                           f"{len(source.roots)} events: events were removed or the store was rolled back")
-    elif cp.size and source.roots[cp.size - 1] != cp.root:
-        report.fail(cp.size, "", f"the log's Merkle root at size {cp.size} differs from the {what} of {cp.time}: "
-                                 "an event at or before this position was changed, removed, reordered or inserted")
+def _compare_all(report: Report, source: MemorySource, checkpoints: list[tuple[Checkpoint, str]]) -> None:
+    """Compare each checkpoint with the recomputed tree; a mismatch is narrowed to the positions after the largest
+    smaller checkpoint that matches."""
+    n = len(source.roots)
+    matching = sorted({cp.size for cp, _ in checkpoints if cp.size <= n and (not cp.size or
+                                                                             source.roots[cp.size - 1] == cp.root)})
+    for cp, what in checkpoints:
+        report.checkpoints_checked += 1
+        if cp.size > n:
+            report.fail(0, "", f"{_upper(_span(n + 1, cp.size))} missing: the {what} of size {cp.size} ({cp.time}) is beyond "
+                               f"the log, which holds {n} events (events were removed or the store was rolled back)")
+        elif cp.size and source.roots[cp.size - 1] != cp.root:
+            after = max((size for size in matching if size < cp.size), default=0)
+            where = f"position {cp.size}" if after + 1 == cp.size else f"positions {after + 1} to {cp.size}"
+            report.fail(0, "", f"the log's Merkle root at size {cp.size} differs from the {what} of {cp.time}: "
+                               f"an event at {where} was changed, removed, reordered or inserted"
+                               + (f" (the checkpoint of size {after} matches)" if after else ""))
 
 
-def _check_external(report: Report, source: MemorySource, cp: Checkpoint) -> None:
+def _external_signed(report: Report, source: MemorySource, cp: Checkpoint) -> bool:
+    """Whether an external checkpoint is for this ledger and signed by a key the log registered."""
     if source.ledger_id is not None and cp.ledger_id != source.ledger_id:
         report.fail(0, "", f"checkpoint is for ledger {cp.ledger_id}, not {source.ledger_id}")
-        return
+        return False
     registry = source.registry()
 
     def verifier_for(key_id: str):
@@ -197,18 +247,19 @@ def _check_external(report: Report, source: MemorySource, cp: Checkpoint) -> Non
     try:
         verify_signatures(cp, verifier_for)
     except CheckpointError as exc:
-        report.fail(0, "", f"external checkpoint: {exc}")
-        return
-    _compare(report, source, cp, "external checkpoint")
+        report.fail(0, "", f"external checkpoint of size {cp.size} ({cp.time}): {exc}")
+        return False
+    return True
 
 
 def _check_forks(report: Report, checkpoints: list[Checkpoint]) -> None:
+    """Two validly signed checkpoints of one size with different roots: the log showed two histories."""
     seen: dict[int, Checkpoint] = {}
     for cp in checkpoints:
         other = seen.setdefault(cp.size, cp)
         if other.root != cp.root:
-            report.fail(0, "", f"fork: two checkpoints of size {cp.size} have different roots "
-                               f"({other.time} and {cp.time})")
+            report.fail(0, "", f"fork: two signed checkpoints of size {cp.size} have different roots "
+                               f"({other.time} and {cp.time}); at most one is this log's")
 
 
 def indexed_leaves(engine) -> dict[int, bytes]:

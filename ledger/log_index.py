@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, func, select
-from sqlalchemy.exc import IntegrityError as SAIntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError as SAIntegrityError, OperationalError, ProgrammingError
 
 from . import merkle_store
 from .canonical import canonical, sha256_hex
 from .merkle import leaf_hash
+from .protection import protect
 from .store import EventStore, StoredAct
 
 metadata = MetaData()
@@ -56,9 +57,19 @@ class LogIndex:
         self._ready = False
 
     def ensure_tables(self) -> None:
+        """Create the index tables if missing and protect the append-only tables (ledger.protection), once per
+        process; safe when several processes open a new database at once."""
         if not self._ready:
-            metadata.create_all(self.store.engine)
-            merkle_store.metadata.create_all(self.store.engine)
+            events_table = self.store.app.recorder.events_table_name  # opening the store creates the event table
+            for attempt in range(3):
+                try:
+                    metadata.create_all(self.store.engine)
+                    merkle_store.metadata.create_all(self.store.engine)
+                    break
+                except (SAIntegrityError, OperationalError, ProgrammingError):
+                    if attempt == 2:  # create_all checks, then creates: another process created it in between
+                        raise
+            protect(self.store.engine, events_table)
             self._ready = True
 
     def head(self) -> tuple[int, int]:

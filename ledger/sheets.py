@@ -128,15 +128,12 @@ def read_rows(path: str | Path, kind: str | None = None) -> list[Row]:
 
 
 def _xlsx_cells(path: Path) -> list[tuple[int, list[str]]]:
-    from zipfile import BadZipFile
-
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         # data_only: a formula cell is read as the value Excel computed and saved with it
         book = openpyxl.load_workbook(path, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in zip, XML or openpyxl code alike
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise LedgerError(f"{path.name}: not a readable .xlsx file ({detail}); is it truncated or another "
                           "format?") from None
@@ -212,8 +209,8 @@ def _rows(name: str, table: list[tuple[int, list[str]]], kind: str | None, note:
     if start is None:
         hint = f" ({note}; if the text looks garbled, save the file as 'CSV UTF-8')" if note else ""
         raise LedgerError(f"{name}: no header row with a 单位/unit column in the first {HEADER_SEARCH} rows{hint}")
-    number, header = table[start]
-    columns = _columns(name, number, header)
+    header_row, header = table[start]
+    columns = _columns(name, header_row, header)
     kind = _kind(name, columns, kind)
     rows = []
     for number, cells in table[start + 1:]:
@@ -225,7 +222,7 @@ def _rows(name: str, table: list[tuple[int, list[str]]], kind: str | None, note:
                    if stray else "")
         rows.append(Row(number, kind, values, problem))
     if not rows:
-        raise LedgerError(f"{name}: no data rows below the header (row {number})")
+        raise LedgerError(f"{name}: no data rows below the header (row {header_row})")
     return rows
 
 
@@ -237,7 +234,7 @@ def _columns(name: str, number: int, header: Sequence[str]) -> dict[int, str]:
             continue
         field_name = _HEADERS.get(_fold_header(text))
         if field_name is None:
-            known = ", ".join(f"{first}/{more[-1]}" for first, more in FIELDS.values())
+            known = ", ".join(f"{first}/{next(h for h in more if h.isascii())}" for first, more in FIELDS.values())
             raise LedgerError(f"{name}: unknown column {text.strip()!r} in header row {number} (known: {known})")
         if field_name in seen:
             raise LedgerError(f"{name}: columns {_column_letter(seen[field_name])} and {_column_letter(i)} both "
@@ -255,7 +252,7 @@ def _kind(name: str, columns: Mapping[int, str], kind: str | None) -> str:
                               "give --kind")
         kind = SCORES if "indicator" in present else ADJUSTMENTS
     allowed = set(SCORE_FIELDS if kind == SCORES else ADJUSTMENT_FIELDS) | set(INFO_FIELDS)
-    wrong = [f for f in present if f not in allowed]
+    wrong = [f for f in columns.values() if f not in allowed]
     if wrong:
         other = "an adjustment list" if kind == SCORES else "a score sheet"
         raise LedgerError(f"{name}: column {header_of(wrong[0], kind)} belongs to {other}, not to "

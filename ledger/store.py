@@ -67,6 +67,10 @@ class LedgerApp(Application):
     name = "kaohe"
 
 
+PG_EVENTS_TABLE = "kaohe_events"  # the built-in PostgreSQL recorder's table for the application named "kaohe"
+PG_DDL_LOCK = 0x6B616F6865  # pg_advisory_lock key serialising schema changes ("kaohe" in ASCII)
+
+
 @dataclass(frozen=True)
 class StoredAct:
     """One stored event read back: its place in the store, what was signed, and when the store recorded it."""
@@ -133,10 +137,25 @@ class EventStore:
     def app(self) -> LedgerApp:
         if self._app is None:
             try:
-                self._app = LedgerApp(env=self.target.env)
+                self._app = self._open_app()
             except Exception as exc:  # the driver's own error types vary; the user needs one line
                 raise LedgerError(f"cannot open the event store at {self.target.display}: {_first_line(exc)}") from None
         return self._app
+
+    def _open_app(self) -> LedgerApp:
+        if self.target.kind != "postgres":
+            return LedgerApp(env=self.target.env)
+        # The PostgreSQL recorder runs its DDL (CREATE OR REPLACE FUNCTION …) every time it opens, and processes that
+        # open one database at once fail with "tuple concurrently updated". Skip the DDL when the table is there,
+        # and create it under an advisory lock when it is not, so that one process creates and the others wait.
+        with self.engine.connect() as conn:
+            if conn.execute(sqlalchemy.text("SELECT to_regclass(:t)"), {"t": PG_EVENTS_TABLE}).scalar() is not None:
+                return LedgerApp(env={**self.target.env, "CREATE_TABLE": "n"})
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": PG_DDL_LOCK})
+            try:
+                return LedgerApp(env=self.target.env)
+            finally:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:k)"), {"k": PG_DDL_LOCK})
 
     @property
     def engine(self) -> sqlalchemy.Engine:
@@ -172,7 +191,7 @@ class EventStore:
 
     def read(self, after: int = 0, batch: int = 1000, upto: int | None = None) -> Iterator[StoredAct]:
         """Every stored act in log order after notification id `after`."""
-        recorder, mapper = self.app.recorder, self.app.mapper
+        recorder = self.app.recorder
         start = after
         while True:
             rows = recorder.select_notifications(start=start or None, limit=batch,

@@ -106,20 +106,18 @@ class DiffRow:
 
 @dataclass
 class _Step:
-    """One act of the walk: whether it is about the unit, and which of the unit's yearly totals it moved."""
+    """An act that can move the unit's totals: whether it is about the unit, and which yearly totals it moved."""
 
     item: LoggedAct
-    row: HistoryRow | None  # None: the act cannot move the unit's totals
+    row: HistoryRow
     about: bool
     changes: dict[int, tuple[Decimal | None, Decimal | None, int]]  # year -> (before, after, places)
 
 
 def unit_history(store, unit: str, year: int | None = None, upto: int | None = None) -> list[HistoryRow]:
     """Every act that touched `unit` (of `year`, or of any year), in log order, up to position `upto`."""
-    rows = [s.row for s in _walk(store, unit, year, upto)
-            if s.row is not None and (s.about or s.row.context)
-            and (year is None or year in (s.row.year, s.row.total_year))]
-    return rows
+    return [s.row for s in _walk(store, unit, year, upto)
+            if (s.about or s.row.context) and (year is None or year in (s.row.year, s.row.total_year))]
 
 
 def who_changed(store, unit: str, year: int, upto: int | None = None) -> list[Change]:
@@ -146,7 +144,6 @@ def _walk(store, unit: str, year: int | None, upto: int | None) -> Iterator[_Ste
             known.update(state.year(item.envelope["act"]["year"]).scheme.unit_groups)
         about, years = _touches(state, item, unit, before)
         if not years:
-            yield _Step(item, None, False, {})
             continue
         scores, changes = {}, {}
         for y in sorted(years):
@@ -157,7 +154,7 @@ def _walk(store, unit: str, year: int | None, upto: int | None) -> Iterator[_Ste
             if new != totals.get(y):
                 changes[y] = (totals.get(y), new, places.get(y, 2))
             totals[y] = new
-        yield _Step(item, _row(state, item, unit, before, scores, about), about, changes)
+        yield _Step(item, _row(state, item, before, scores), about, changes)
     _check_view(state, upto)
     if unit not in known:
         raise Refused(f"unknown unit {unit!r}: no adopted scheme names it")
@@ -228,8 +225,7 @@ def _unit_score(state: LogState, year: int, unit: str) -> UnitScore | None:
     return year_results(state, year).unit(unit)
 
 
-def _row(state: LogState, item: LoggedAct, unit: str, before: dict, scores: dict[int, UnitScore | None],
-         about: bool) -> HistoryRow:
+def _row(state: LogState, item: LoggedAct, before: dict, scores: dict[int, UnitScore | None]) -> HistoryRow:
     """The row of an act, read with the registry and the scheme as they stood right after it."""
     env, act, kind = item.envelope, item.envelope["act"], item.envelope["type"]
     signer = state.registry.signatories.get(env["signer"])
