@@ -15,7 +15,7 @@ AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION|CHECKPOINT"
 
 
 def _store_and_position(env: Env, as_of: str | None):
-    from projections.history import view_position
+    from projections.asof import view_position
 
     ledger = env.ledger()
     ledger.ledger_id  # refuses an empty database with a clear message
@@ -135,7 +135,8 @@ def diff(env: Env, start: str, end: str, year: int | None, fmt: str) -> None:
       ledger diff --from cp-2017-12-31.txt --to cp-2018-01-15.txt
       ledger diff --from 120 --to 2018-01-15 --year 2017 --format csv
     """
-    from projections.history import diff as diff_views, view_position
+    from projections.asof import view_position
+    from projections.history import diff as diff_views
 
     ledger = env.ledger()
     ledger.ledger_id

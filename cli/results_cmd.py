@@ -18,7 +18,7 @@ def _results(env: Env, year: int, as_of: str | None):
 
     ledger = env.ledger()
     ledger.ledger_id
-    return year_view(ledger.store, year, as_of)
+    return year_view(ledger, year, as_of)
 
 
 @click.command("scores")
@@ -175,7 +175,7 @@ def consequences(env: Env, year: int, as_of: str | None, fmt: str) -> None:
 
     ledger = env.ledger()
     ledger.ledger_id
-    rows = [c.to_dict() for c in year_consequences(state_as_of(ledger.store, as_of), year)]
+    rows = [c.to_dict() for c in year_consequences(state_as_of(ledger, as_of), year)]
     for r in rows:
         r["years"] = "、".join(map(str, r["years"])) if fmt != "json" else r["years"]
     render(rows, ["unit", "rule", "consequence", "years", "share"], fmt, title=f"{year} consequences",

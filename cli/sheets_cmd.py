@@ -105,14 +105,13 @@ def export(env: Env, year: int, group: str | None, out_path: str, as_of: str | N
       ledger export --year 2017 --group 机关各部门、街道 --as-of 2018-01-31 --out 结果.csv
     """
     from ledger.errors import Refused
-    from projections.asof import state_as_of
+    from projections.asof import year_view
     from projections.export import export_sheets
-    from projections.results import year_results
 
     suffix = _suffix(out_path)
     ledger = env.ledger()
     ledger.ledger_id  # refuses an empty database with a clear message
-    results = year_results(state_as_of(ledger.store, as_of), year)
+    results = year_view(ledger, year, as_of)
     sheets = export_sheets(results, group)
     if suffix == ".csv" and len(sheets) > 2:
         raise Refused(f"{year} has {len(sheets) - 1} groups and a CSV holds one table: give --group, or write .xlsx")

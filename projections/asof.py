@@ -1,8 +1,10 @@
-"""`--as-of TIME|POSITION`: the log as it stood then, as a position."""
+"""`--as-of TIME|POSITION|CHECKPOINT`: the log as it stood then, as a position."""
 from __future__ import annotations
 
+import os
+
 from ledger.clock import format_time, parse_time
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, Refused
 
 from .replay import LogState, replay
 
@@ -41,14 +43,47 @@ def _last_recorded_by(store, when) -> int:
     return lo
 
 
-def state_as_of(store, as_of: str | None, keep_acts: bool = False) -> LogState:
-    """The folded log as of a time or position (now when None)."""
-    return replay(store, as_of_position(store, as_of), keep_acts)
+def state_as_of(ledger, as_of: str | None, keep_acts: bool = False) -> LogState:
+    """The folded log as of a time, position or checkpoint (now when None)."""
+    return replay(ledger.store, None if as_of is None else view_position(ledger, as_of, "--as-of"), keep_acts)
 
 
-def year_view(store, year: int, as_of: str | None = None):
-    """A year's results from the read models, as of a time or position (now when None)."""
+def year_view(ledger, year: int, as_of: str | None = None):
+    """A year's results from the read models, as of a time, position or checkpoint (now when None)."""
     from .readstate import year_state
     from .results import year_results
 
-    return year_results(year_state(store, year, as_of_position(store, as_of)), year)
+    upto = None if as_of is None else view_position(ledger, as_of, "--as-of")
+    return year_results(year_state(ledger.store, year, upto), year)
+
+
+def view_position(ledger, spec: str, what: str = "--from") -> int:
+    """The log position a view names: a position, a time (the last act recorded by then), or a checkpoint file
+    (its size, once it is shown to be this ledger's, to match this log's Merkle root and to bear a valid signature)."""
+    from ledger.checkpoint import verify_signatures
+    from ledger.clock import parse_time
+    from ledger.proofs import read_checkpoint, registry_verifier
+
+    size, text = ledger.log_size(), spec.strip()
+    if text.isdigit():
+        position = int(text)
+    elif os.path.isfile(spec):
+        cp = read_checkpoint(spec)
+        if cp.ledger_id != ledger.ledger_id:
+            raise Refused(f"{what}: checkpoint {spec} is of ledger {cp.ledger_id}, not {ledger.ledger_id}")
+        if cp.size > size or ledger.root_at(cp.size) != cp.root:
+            raise Refused(f"{what}: checkpoint {spec} (size {cp.size}) does not match this log")
+        if not verify_signatures(cp, registry_verifier(ledger.registry())):
+            raise Refused(f"{what}: checkpoint {spec} bears no signature of a registered key")
+        return cp.size
+    else:
+        try:
+            parse_time(text, what)
+        except LedgerError:
+            raise LedgerError(f"{what}: {spec!r} is neither a position, an ISO 8601 time nor a checkpoint file") \
+                from None
+        position = as_of_position(ledger.store, text)
+    if not 1 <= position <= size:
+        raise Refused(f"{what}: position {position} is outside the log (1…{size})")
+    return position
+

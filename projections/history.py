@@ -12,15 +12,13 @@ are then the participants' average). The cost is linear in those acts times one 
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Iterator
 
-from ledger.errors import LedgerError, Refused
+from ledger.errors import Refused
 from ledger.numbers import CONTEXT, fixed
 
-from .asof import as_of_position
 from .replay import LoggedAct, LogState, apply, logged_acts
 from .results import year_results
 from .scoring import UnitScore
@@ -367,34 +365,3 @@ def _units_touched(state: LogState, item: LoggedAct) -> set[tuple[int, str]]:
     if kind in CONTEXT_TYPES:
         return {(act["year"], u) for u in state.year(act["year"]).scheme.units}
     return set()
-
-
-def view_position(ledger, spec: str, what: str = "--from") -> int:
-    """The log position a view names: a position, a time (the last act recorded by then), or a checkpoint file
-    (its size, once it is shown to be this ledger's, to match this log's Merkle root and to bear a valid signature)."""
-    from ledger.checkpoint import verify_signatures
-    from ledger.clock import parse_time
-    from ledger.proofs import read_checkpoint, registry_verifier
-
-    size, text = ledger.log_size(), spec.strip()
-    if text.isdigit():
-        position = int(text)
-    elif os.path.isfile(spec):
-        cp = read_checkpoint(spec)
-        if cp.ledger_id != ledger.ledger_id:
-            raise Refused(f"{what}: checkpoint {spec} is of ledger {cp.ledger_id}, not {ledger.ledger_id}")
-        if cp.size > size or ledger.root_at(cp.size) != cp.root:
-            raise Refused(f"{what}: checkpoint {spec} (size {cp.size}) does not match this log")
-        if not verify_signatures(cp, registry_verifier(ledger.registry())):
-            raise Refused(f"{what}: checkpoint {spec} bears no signature of a registered key")
-        return cp.size
-    else:
-        try:
-            parse_time(text, what)
-        except LedgerError:
-            raise LedgerError(f"{what}: {spec!r} is neither a position, an ISO 8601 time nor a checkpoint file") \
-                from None
-        position = as_of_position(ledger.store, text)
-    if not 1 <= position <= size:
-        raise Refused(f"{what}: position {position} is outside the log (1…{size})")
-    return position
