@@ -37,7 +37,7 @@ def export(env: Env, path: str) -> None:
     from ledger.bundle import export_bundle
 
     ledger = env.ledger()
-    ledger.ledger_id  # refuses an empty database with the usual message
+    _ = ledger.ledger_id  # refuses an empty database with the usual message
     manifest = export_bundle(ledger.store, path)
     click.echo(f"Exported {manifest.size} events of ledger {manifest.ledger_id} to {path}; "
                f"root {base64.b64encode(manifest.root).decode()}")

@@ -19,10 +19,10 @@ import json
 import os
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 from uuid import UUID
 
 import sqlalchemy
@@ -135,7 +135,7 @@ def event_record(act: StoredAct) -> dict:
 def _checkpoint_note(position: int, ledger_id: str, envelope: dict) -> dict:
     """A reader's copy of a stored checkpoint. The note's own signature line is not kept in the act (only the act's
     envelope signature is), so the signed C2SP note cannot be re-created; the body it signed can."""
-    act = envelope.get("act", {})
+    act = envelope.get("act") if isinstance(envelope.get("act"), dict) else {}
     note = {"position": position, "signer": envelope.get("signer"), "signed_at": envelope.get("signed_at"),
             "size": act.get("size"), "root": act.get("root"), "time": act.get("time")}
     if "note" in act:

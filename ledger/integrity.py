@@ -8,15 +8,19 @@ checkpoint stored in the log, with the derived log index, and with checkpoints h
 from __future__ import annotations
 
 import base64
+import os
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from itertools import islice
+from typing import Callable, Iterable, Iterator
 from uuid import UUID
 
 from .acts import stream_of
+from .canonical import canonical, sha256_hex
 from .checkpoint import Checkpoint, CheckpointError, verify_signatures
 from .clock import parse_time
 from .errors import LedgerError
-from .log_index import event_id, leaf_bytes, log_entries
+from .log_index import leaf_bytes, log_entries
 from .merkle import Frontier, leaf_hash
 from .registry import Registry
 from .signing import verify_bytes
@@ -67,6 +71,9 @@ class MemorySource:
         self.streams: dict[UUID, list[tuple[dict, str]]] = {}
         self.roots: list[bytes] = []  # roots[n-1] = root of the first n events
         self.frontier = Frontier()
+        # year -> its state, folded as year-stream acts are admitted: refolding it for every act would re-read (and
+        # re-hash) the scheme text each time
+        self._years: dict[int, YearState] = {}
 
     def current_ledger_id(self) -> str | None:
         return self.ledger_id
@@ -75,11 +82,14 @@ class MemorySource:
         return self._registry
 
     def year(self, year: int, registry: Registry) -> YearState:
-        state = YearState(year)
-        for envelope, eid in self.streams.get(stream_of(self.ledger_id, "year", year), []):
-            signer = registry.signatories.get(envelope["signer"])
-            state.apply(envelope, eid, signer.person if signer else envelope["signer"])
-        return state
+        state = self._years.get(year)
+        if state is None:
+            state = self._years[year] = YearState(year)
+            for envelope, eid in self.streams.get(stream_of(self.ledger_id, "year", year), []):
+                signer = registry.signatories.get(envelope["signer"])
+                state.apply(envelope, eid, signer.person if signer else envelope["signer"])
+        # a copy: a check must not change the state it reads (the parsed scheme is shared, it is immutable)
+        return YearState(state.year, state.scheme_text, state.scheme_event, list(state.closes), state._parsed)
 
     def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]:
         return list(self.streams.get(stream, []))
@@ -97,6 +107,11 @@ class MemorySource:
         if envelope["type"] in ("ledger.genesis", "signatory.added", "signatory.revoked"):
             self._registry.apply(envelope)
         self.streams.setdefault(UUID(envelope["stream"]), []).append((envelope, eid))
+        if envelope["type"] in ("scheme.adopted", "year.close.signed"):
+            state = self._years.get(envelope["act"]["year"])
+            if state is not None:  # else folded from the stream when first asked for
+                signer = self._registry.signatories.get(envelope["signer"])
+                state.apply(envelope, eid, signer.person if signer else envelope["signer"])
 
     def add_leaf(self, leaf: bytes) -> None:
         self.frontier.append(leaf)
@@ -104,22 +119,23 @@ class MemorySource:
 
 
 def verify_log(acts: Iterable[StoredAct], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
-               progress: Callable[[int], None] | None = None) -> tuple[Report, MemorySource]:
-    """Verify stored acts in log order; `indexed` maps positions to leaf hashes of the derived index, if any."""
+               progress: Callable[[int], None] | None = None, workers: int | None = None
+               ) -> tuple[Report, MemorySource]:
+    """Verify stored acts in log order; `indexed` maps positions to leaf hashes of the derived index, if any.
+
+    Signatures, event ids and Merkle leaves are computed on `workers` processes (default: every core) ahead of the
+    fold, which stays sequential: each act is still checked against the state of the acts before it."""
     report, source = Report(), MemorySource()
     stored_checkpoints: list[Checkpoint] = []
     # where the index, written as each event was stored, saw every leaf: names a moved or removed event precisely
     indexed_at = {leaf: pos for pos, leaf in sorted(indexed.items(), reverse=True)} if indexed else {}
     seen: dict[str, int] = {}
     position = 0
-    for act in acts:
+    for act, (eid, leaf, leaf_problem, key) in prechecked(acts, workers):
         position += 1
         clean = not report.failures  # events after the first failure are hashed, not re-checked against its state
-        eid = _event_id(act)
-        try:
-            leaf = leaf_hash(leaf_bytes(act))
-        except LedgerError as exc:
-            report.fail(position, eid, f"cannot be encoded: {exc}")
+        if leaf is None:
+            report.fail(position, eid, f"cannot be encoded: {leaf_problem}")
             leaf = leaf_hash(b"")
         source.add_leaf(leaf)
         if indexed and position in indexed and indexed[position] != leaf:
@@ -129,8 +145,9 @@ def verify_log(acts: Iterable[StoredAct], external: list[Checkpoint] = (), index
             problem = f"is a copy of the event at position {seen[eid]} (stored twice)"
         seen.setdefault(eid, position)
         if problem is None and clean:
-            problem = _check(act, source)
-            report.signatures_checked += problem is None
+            problem = _check(act, source, key)
+            if problem is None:
+                report.signatures_checked += 1
         if problem is not None:
             report.fail(position, eid, problem)
         elif clean:
@@ -154,17 +171,104 @@ def verify_log(acts: Iterable[StoredAct], external: list[Checkpoint] = (), index
     return report, source
 
 
-def _event_id(act: StoredAct) -> str:
+# ---- what can be computed for each event apart from the others, spread over processes -----------------------------
+
+CHUNK = 2000  # events per task; a log shorter than one chunk is checked in-process (a pool takes ~0.1 s to start)
+_POOLS: dict[int, object] = {}
+
+
+def prechecked(acts: Iterable[StoredAct], workers: int | None = None, keys: dict[str, str] | None = None
+               ) -> Iterator[tuple[StoredAct, tuple]]:
+    """Each act with (event id, Merkle leaf hash or None, why the leaf cannot be encoded, the public key its
+    signature verified with or None), computed on `workers` processes a few chunks ahead of the caller.
+
+    The key tried for an act is the one its signer's key id names in `keys` (key id -> public key text) or in a
+    genesis or signatory.added act seen before it; `validate(..., checked_key=…)` trusts the result only if the
+    registry names that same key when the act's turn comes. Memory stays bounded: at most 2 chunks per worker wait."""
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    known = dict(keys or {})
+    source, pending, pool = iter(acts), deque(), None
+    while True:
+        chunk = list(islice(source, CHUNK))
+        if chunk:
+            tasks = [(_key_for(act, known), act.envelope, act.signature, act.recorded_at) for act in chunk]
+            if pool is None and (workers <= 1 or (len(chunk) < CHUNK and not pending)):
+                pending.append((chunk, _precheck_many(tasks)))
+            else:
+                pool = pool or _pool(workers)
+                pending.append((chunk, pool.apply_async(_precheck_many, (tasks,))))
+        if not pending:
+            return
+        if not chunk or len(pending) > 2 * workers:
+            done, result = pending.popleft()
+            yield from zip(done, result if isinstance(result, list) else result.get())
+
+
+def _pool(workers: int):
+    """A process pool kept for the process's life (verify and bulk append may each run more than once)."""
+    if workers not in _POOLS:
+        import multiprocessing
+
+        # forkserver: workers start from a clean process, not a fork of one holding database connections and threads
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ledger.integrity"])
+        _POOLS[workers] = context.Pool(workers)
+    return _POOLS[workers]
+
+
+def _key_for(act: StoredAct, known: dict[str, str]) -> str | None:
+    envelope = act.envelope
     try:
-        return event_id(act.envelope) if isinstance(act.envelope, dict) else ""
+        if envelope["type"] == "ledger.genesis":
+            known.setdefault(envelope["signer"], envelope["act"]["office"]["public_key"])
+        key = known.get(envelope["signer"])
+        if envelope["type"] == "signatory.added":
+            known.setdefault(envelope["act"]["key_id"], envelope["act"]["public_key"])
+        return key if isinstance(key, str) else None
+    except (TypeError, KeyError):
+        return None  # a malformed act: validate says what is wrong with it
+
+
+def _precheck_many(tasks: list[tuple]) -> list[tuple]:
+    return [_precheck(*task) for task in tasks]
+
+
+def _precheck(key: str | None, envelope, signature, recorded_at) -> tuple:
+    """(event id, leaf hash or None, leaf problem, verified key or None) for one event; runs in a worker."""
+    try:
+        body = canonical(envelope) if isinstance(envelope, dict) else None
     except LedgerError:
-        return ""  # not canonically encodable (a float, say): reported as such by the leaf
+        body = None  # not canonically encodable (a float, say): reported as such by the leaf
+    eid = sha256_hex(body) if body is not None else ""
+    if recorded_at is None:  # an act not stored yet (a bulk append): it has no leaf
+        leaf, problem = None, ""
+    else:
+        leaf, problem = _leaf(body, envelope, signature, recorded_at)
+    verified = key if key is not None and body is not None and verify_bytes(key, body, signature) is None else None
+    return eid, leaf, problem, verified
 
 
-def _check(act: StoredAct, source: MemorySource) -> str | None:
+def _leaf(body: bytes | None, envelope, signature, recorded_at) -> tuple[bytes | None, str]:
+    try:
+        try:
+            # the leaf object's keys sort as envelope < recorded_at < signature, so its RFC 8785 bytes are the
+            # envelope's bytes (computed once, for the signature and the id too) with the other two around them
+            if body is None or not isinstance(recorded_at, str):
+                raise LedgerError("slow path")
+            leaf_data = b'{"envelope":' + body + b',"recorded_at":' + canonical(recorded_at) + b',"signature":' \
+                + canonical(signature) + b"}"
+        except LedgerError:  # the general encoding, for its exact error
+            leaf_data = leaf_bytes(StoredAct(0, "", 0, "", envelope, signature, recorded_at))
+        return leaf_hash(leaf_data), ""
+    except LedgerError as exc:
+        return None, str(exc)
+
+
+def _check(act: StoredAct, source: MemorySource, checked_key: str | None = None) -> str | None:
     """Every check that admitted the act, against the state folded so far; the problem, or None."""
     try:
-        validate(act.envelope, act.signature, source, parse_time(act.recorded_at, "recorded_at"))
+        validate(act.envelope, act.signature, source, parse_time(act.recorded_at, "recorded_at"),
+                 checked_key=checked_key)
     except LedgerError as exc:
         return str(exc)
     except Exception as exc:  # a tampered store must never crash the verifier: report the event instead
@@ -219,8 +323,9 @@ def _compare_all(report: Report, source: MemorySource, checkpoints: list[tuple[C
     for cp, what in checkpoints:
         report.checkpoints_checked += 1
         if cp.size > n:
-            report.fail(0, "", f"{_upper(_span(n + 1, cp.size))} missing: the {what} of size {cp.size} ({cp.time}) is beyond "
-                               f"the log, which holds {n} events (events were removed or the store was rolled back)")
+            report.fail(0, "", f"{_upper(_span(n + 1, cp.size))} missing: the {what} of size {cp.size} ({cp.time}) "
+                               f"is beyond the log, which holds {n} events (events were removed or the store was "
+                               "rolled back)")
         elif cp.size and source.roots[cp.size - 1] != cp.root:
             after = max((size for size in matching if size < cp.size), default=0)
             where = f"position {cp.size}" if after + 1 == cp.size else f"positions {after + 1} to {cp.size}"

@@ -79,6 +79,10 @@ def catch_up(store, progress: Callable[[int], None] | None = None, batch: int = 
 def _catch_up_once(store, progress, batch) -> int | None:
     with store.engine.connect() as conn:
         pos, nid = _position(conn)
+    if pos and not _still_matches(store, pos, nid):
+        # the store no longer holds the event the views stopped at (restored or replaced): start again
+        _drop(store)
+        pos, nid = 0, 0
     reader = store.read(after=nid, batch=batch)
     while True:
         chunk = []
@@ -151,11 +155,25 @@ def _stream_year(conn, table, stream: str) -> int:
     return int(conn.execute(select(table.c.year).where(table.c.stream == stream).limit(1)).scalar_one())
 
 
-def rebuild(store, progress: Callable[[int], None] | None = None) -> int:
-    """Drop the read models and fold the whole log again, in batches (a killed rebuild resumes where it stopped)."""
-    ensure(store.engine)
+def _still_matches(store, pos: int, nid: int) -> bool:
+    """Whether position `pos` of the log is still the event (notification) the views were folded up to."""
+    from ledger.log_index import LogIndex
+
+    index = LogIndex(store)
+    index.catch_up()
+    row = index.by_position(pos)
+    return row is not None and row.notification_id == nid
+
+
+def _drop(store) -> None:
     with store.engine.begin() as conn:
         for table in TABLES:
             conn.execute(delete(table))
         conn.execute(delete(rm_state))
+
+
+def rebuild(store, progress: Callable[[int], None] | None = None) -> int:
+    """Drop the read models and fold the whole log again, in batches (a killed rebuild resumes where it stopped)."""
+    ensure(store.engine)
+    _drop(store)
     return catch_up(store, progress)

@@ -1,0 +1,169 @@
+"""Audit bundles: export, offline verification with no database, tampered and broken bundles, and restore into the
+other backend with the same Merkle root and the same grades. Uses the ledger of tests/test_tamper.py."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import ledger.bundle
+from tests.cliharness import Cli, refused
+from tests.test_tamper import SIZE, Case, RawStore, base_for, copy_database, failed
+
+NO_DB = "/no/such/directory/ledger.db"  # cannot be opened, nor created: any use of a database fails at once
+
+
+@pytest.fixture()
+def case(db_url, tmp_path_factory):
+    base = base_for(db_url, tmp_path_factory)
+    copy_database(base.url, db_url)
+    raw = RawStore(db_url)
+    yield Case(Cli(db_url, base.dir), raw, base, db_url)
+    raw.close()
+
+
+@pytest.fixture()
+def bundle(case, tmp_path) -> Path:
+    path = tmp_path / "hy-2017.kaohe.zip"
+    out = case.run("bundle", "export", path).ok().out
+    assert f"Exported {SIZE} events" in out
+    return path
+
+
+def empty_database(kind: str, tmp_path: Path, name: str) -> str:
+    """A new empty database of a backend ("sqlite" or "postgres")."""
+    if kind == "sqlite":
+        return str(tmp_path / f"{name}.db")
+    if not os.environ.get("LEDGER_TEST_PG"):
+        pytest.skip("no PostgreSQL server (run through tests/run_suite.py)")
+    from tests.conftest import _pg_database
+
+    return _pg_database()
+
+
+def rewrite(src: Path, dst: Path, events=None, manifest=None) -> Path:
+    """A copy of a bundle with its event lines and/or manifest edited (the ZIP rewritten, CRCs and all)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name == "events.jsonl" and events:
+                data = "".join(events(data.decode("utf-8").splitlines(keepends=True))).encode("utf-8")
+            if name == "manifest.json" and manifest:
+                data = json.dumps(manifest(json.loads(data)), ensure_ascii=False).encode("utf-8")
+            zout.writestr(name, data)
+    return dst
+
+
+def offline(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`ledger …` in a fresh process whose only database is one that does not exist."""
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=cwd, capture_output=True, text=True,
+                          check=False, env={**os.environ, "LEDGER_DB": NO_DB}, timeout=60)
+
+
+def test_export_then_verify_with_no_database(case, bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read("manifest.json"))
+        lines = zf.read("events.jsonl").decode("utf-8").splitlines()
+    assert names == {"manifest.json", "events.jsonl", "checkpoints/00000011.json", "checkpoints/00000013.json"}
+    assert manifest["format"] == ledger.bundle.FORMAT and manifest["size"] == SIZE == len(lines)
+    assert list(json.loads(lines[0])) == list(ledger.bundle.EVENT_FIELDS)
+    report = json.loads(case.run("verify", "--format", "json").ok().out)
+    assert manifest["root"] == report["root"]
+
+    cps = [a for name in ("cp_a", "cp_b", "cp_full") for a in ("--checkpoint", case.cp(name))]
+    done = offline("bundle", "verify", str(bundle), *cps, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OK: ") and len(done.stdout.splitlines()) == 1
+    assert f"{SIZE} events" in done.stdout and "closed years replayed: 2017" in done.stdout
+    assert report["root"] in done.stdout
+    # the same environment really has no database: a command that needs one fails
+    assert offline("log", cwd=tmp_path).returncode == 1
+
+
+def test_tampered_bundle_names_the_event(case, bundle, tmp_path):
+    def raise_score(lines):
+        event = json.loads(lines[5])
+        event["envelope"]["act"]["value"] = "95"
+        lines[5] = json.dumps(event, ensure_ascii=False) + "\n"
+        return lines
+
+    edited = rewrite(bundle, tmp_path / "edited.zip", events=raise_score)
+    res = case.run("bundle", "verify", edited, "--checkpoint", case.cp("cp_full"))
+    failed(res, "event at position 6", "signature")
+    assert len(res.err.strip().splitlines()) == 1
+
+    cut = rewrite(bundle, tmp_path / "cut.zip", events=lambda lines: lines[:-1],
+                  manifest=lambda m: dict(m, size=SIZE - 1))
+    failed(case.run("bundle", "verify", cut, "--checkpoint", case.cp("cp_full")), f"position {SIZE}", "missing")
+    # the manifest is checked against the events, but it is not an anchor: the checkpoint is
+    wrong = rewrite(bundle, tmp_path / "manifest.zip", manifest=lambda m: dict(m, size=SIZE + 1))
+    failed(case.run("bundle", "verify", wrong, "--checkpoint", case.cp("cp_a")), "manifest says")
+
+
+def test_broken_bundles_fail_in_one_line(case, bundle, tmp_path, monkeypatch):
+    cp = ["--checkpoint", case.cp("cp_a")]
+    data = bundle.read_bytes()
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(data[: len(data) // 2])
+    refused(case.run("bundle", "verify", truncated, *cp), "cut short")
+    (tmp_path / "text.zip").write_text("not a zip\n")
+    refused(case.run("bundle", "verify", tmp_path / "text.zip", *cp), "not a readable audit bundle")
+    garbled = rewrite(bundle, tmp_path / "garbled.zip", events=lambda lines: lines[:3] + ["{oops\n"] + lines[4:])
+    refused(case.run("bundle", "verify", garbled, *cp), "events.jsonl line 4")
+    floats = rewrite(bundle, tmp_path / "floats.zip",
+                     events=lambda lines: [lines[0].replace('"version":1', '"version":1.0', 1)] + lines[1:])
+    refused(case.run("bundle", "verify", floats, *cp), "line 1")
+    unended = rewrite(bundle, tmp_path / "unended.zip", events=lambda lines: lines[:-1] + [lines[-1].rstrip("\n")])
+    refused(case.run("bundle", "verify", unended, *cp), "cut short")
+    refused(case.run("bundle", "verify", tmp_path / "absent.zip", *cp), "cannot read bundle")
+    monkeypatch.setattr(ledger.bundle, "MAX_BUNDLE", 100)
+    refused(case.run("bundle", "verify", bundle, *cp), "larger than 100 bytes")
+    monkeypatch.setattr(ledger.bundle, "MAX_BUNDLE", 1 << 32)
+    monkeypatch.setattr(ledger.bundle, "MAX_EVENTS", 100)
+    refused(case.run("bundle", "verify", bundle, *cp), "events.jsonl is larger than 100 bytes")
+    assert case.run("bundle", "verify", bundle).code == 2  # an outside checkpoint is required
+
+
+def test_restore_into_the_other_backend_and_back(case, bundle, tmp_path):
+    grades = case.run("grades", "--year", "2017", "--format", "json").ok().out
+    root = json.loads(case.run("verify", "--format", "json").ok().out)["root"]
+    kind = "postgres" if case.url.startswith("postgresql") else "sqlite"
+    other = Cli(empty_database({"sqlite": "postgres", "postgres": "sqlite"}[kind], tmp_path, "other"), case.base.dir)
+    out = other("bundle", "import", bundle, "--checkpoint", case.cp("cp_full")).ok().out
+    assert f"Imported {SIZE} events" in out and root in out
+    assert json.loads(other("verify", "--checkpoint", case.cp("cp_full"), "--format", "json").ok().out)["root"] == root
+    assert other("grades", "--year", "2017", "--format", "json").ok().out == grades
+    refused(other("bundle", "import", bundle), "holds events already")
+
+    # and back into an empty database of the first backend, from a bundle the other one exported
+    again = tmp_path / "again.zip"
+    other("bundle", "export", again).ok()
+    refused(case.run("bundle", "import", again), "holds events already")
+    # a database whose events were deleted still holds the derived tables of the old log: refused too
+    case.raw.sql(f"DELETE FROM {case.raw.table}")
+    refused(case.run("bundle", "import", again), "is not empty")
+    back = Cli(empty_database(kind, tmp_path, "back"), case.base.dir)
+    back("bundle", "import", again).ok()
+    assert json.loads(back("verify", "--format", "json").ok().out)["root"] == root
+    assert back("grades", "--year", "2017", "--format", "json").ok().out == grades
+
+
+def test_tampered_bundle_is_not_imported(case, bundle, tmp_path):
+    target = Cli(str(tmp_path / "empty.db"), case.base.dir)
+
+    def forge(lines):
+        event = json.loads(lines[6])
+        event["signature"] = json.loads(lines[5])["signature"]
+        lines[6] = json.dumps(event, ensure_ascii=False) + "\n"
+        return lines
+
+    forged = rewrite(bundle, tmp_path / "forged.zip", events=forge)
+    refused(target("bundle", "import", forged), "position 7")
+    refused(target("bundle", "import", bundle, "--checkpoint", case.cp("cp_fork_missing")), "cp_fork_missing")
+    refused(target("log"), "no ledger")
