@@ -140,15 +140,24 @@ def scheme_adopt(env: Env, path, note, key_path, out_path) -> None:
 
 
 @click.command("submit")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False), required=False)
+@click.option("--many", "many_path", type=click.Path(dir_okay=False), metavar="FILE.jsonl",
+              help="Submit every signed act of a JSON-lines file (one {envelope, signature} a line), all checked "
+                   "before any is stored; acts stored already are skipped.")
 @click.pass_obj
-def submit(env: Env, path: str) -> None:
-    """Submit a signed act written earlier with --out (the same act twice is stored once).
+def submit(env: Env, path: str | None, many_path: str | None) -> None:
+    """Submit a signed act written earlier with --out (the same act twice is stored once), or a file of many.
 
     \b
     Example:
       ledger submit approval.json
+      ledger submit --many scores.jsonl
     """
+    if (path is None) == (many_path is None):
+        raise click.UsageError("give either PATH (one signed act) or --many FILE.jsonl")
+    if many_path is not None:
+        _submit_many(env, many_path)
+        return
     from ledger.actfile import read_act_file
     from ledger.writer import Duplicate
 
@@ -159,6 +168,22 @@ def submit(env: Env, path: str) -> None:
         click.echo(f"Already stored: {dup}")
         return
     click.echo(f"Stored {envelope['type']} as event {receipt.event_id[:12]} at position {receipt.position}")
+
+
+def _submit_many(env: Env, path: str) -> None:
+    from ledger.bulk import append_many, read_act_lines
+    from projections import readmodel
+
+    from .progress import progress_bar
+
+    acts = read_act_lines(path)
+    ledger = env.ledger()
+    with progress_bar("storing", len(acts)) as advance:
+        stored = append_many(ledger, acts, advance)
+    readmodel.catch_up(ledger.store)  # read-your-writes, as for a single act
+    skipped = len(acts) - stored
+    click.echo(f"Stored {stored} of {len(acts)} signed acts; the log holds {ledger.log_size()} events"
+               + (f" ({skipped} stored already)" if skipped else ""))
 
 
 COMMANDS = [init, signatory, scheme, submit]

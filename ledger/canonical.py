@@ -16,11 +16,48 @@ from .errors import LedgerError
 
 def canonical(obj: Any) -> bytes:
     """RFC 8785 bytes of a JSON value; refuses floats so that no binary fraction is ever signed."""
+    if _plain(obj):
+        try:
+            return _SORTED.encode(obj).encode("utf-8")
+        except (UnicodeEncodeError, TypeError, ValueError):
+            pass  # a lone surrogate, say: the reference encoder says what is wrong
     _refuse_floats(obj)
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise LedgerError(f"cannot encode act canonically: {exc}") from None
+
+
+# For strings, integers of at most 53 bits, booleans, null, lists and objects whose keys hold no character from
+# U+D800 up, RFC 8785 is exactly what the standard library writes with sorted keys and no spaces: the same string
+# escapes (\b \f \n \r \t \" \\ and \u00xx for other controls, everything else as UTF-8), and code-point key order
+# equals UTF-16 order below U+D800. It is 2-3 times faster than the reference encoder, which still encodes (or
+# refuses) everything else. tests/test_bench_smoke.py compares the two on generated values.
+_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+_INT_LIMIT = 2**53 - 1
+
+
+def _plain(obj: Any) -> bool:
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_INT_LIMIT <= item <= _INT_LIMIT:
+                continue
+            return False
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or (key and max(key) >= "\ud800"):
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 def sha256_hex(data: bytes) -> str:
@@ -42,6 +79,8 @@ def loads_strict(text: str | bytes, what: str) -> Any:
         raise LedgerError(f"{what}: not valid JSON ({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from None
     except RecursionError:
         raise LedgerError(f"{what}: JSON nested too deeply") from None
+    except ValueError:  # the one other ValueError: an integer of more than 4300 digits, which Python will not convert
+        raise LedgerError(f"{what}: a number with thousands of digits") from None
 
 
 def _refuse_floats(obj: Any) -> None:

@@ -20,7 +20,7 @@ from .canonical import canonical, sha256_hex
 from .checkpoint import Checkpoint, CheckpointError, verify_signatures
 from .clock import parse_time
 from .errors import LedgerError
-from .log_index import leaf_bytes, log_entries
+from .log_index import id_and_leaf, leaf_bytes, log_entries
 from .merkle import Frontier, leaf_hash
 from .registry import Registry
 from .signing import verify_bytes
@@ -88,7 +88,12 @@ class MemorySource:
             for envelope, eid in self.streams.get(stream_of(self.ledger_id, "year", year), []):
                 signer = registry.signatories.get(envelope["signer"])
                 state.apply(envelope, eid, signer.person if signer else envelope["signer"])
-        # a copy: a check must not change the state it reads (the parsed scheme is shared, it is immutable)
+        if state.adopted and state._parsed is None:
+            try:
+                state.scheme  # parsed once here, shared by the copies below (a Scheme is immutable)
+            except LedgerError:
+                pass  # the check that reads it says what is wrong
+        # a copy: a check must not change the state it reads
         return YearState(state.year, state.scheme_text, state.scheme_event, list(state.closes), state._parsed)
 
     def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]:
@@ -212,8 +217,19 @@ def _pool(workers: int):
         # forkserver: workers start from a clean process, not a fork of one holding database connections and threads
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ledger.integrity"])
+        if not _POOLS:
+            import atexit
+
+            atexit.register(_close_pools)  # before interpreter teardown, when a pool's finaliser can no longer run
         _POOLS[workers] = context.Pool(workers)
     return _POOLS[workers]
+
+
+def _close_pools() -> None:
+    while _POOLS:
+        pool = _POOLS.popitem()[1]
+        pool.terminate()
+        pool.join()
 
 
 def _key_for(act: StoredAct, known: dict[str, str]) -> str | None:
@@ -250,16 +266,9 @@ def _precheck(key: str | None, envelope, signature, recorded_at) -> tuple:
 
 def _leaf(body: bytes | None, envelope, signature, recorded_at) -> tuple[bytes | None, str]:
     try:
-        try:
-            # the leaf object's keys sort as envelope < recorded_at < signature, so its RFC 8785 bytes are the
-            # envelope's bytes (computed once, for the signature and the id too) with the other two around them
-            if body is None or not isinstance(recorded_at, str):
-                raise LedgerError("slow path")
-            leaf_data = b'{"envelope":' + body + b',"recorded_at":' + canonical(recorded_at) + b',"signature":' \
-                + canonical(signature) + b"}"
-        except LedgerError:  # the general encoding, for its exact error
-            leaf_data = leaf_bytes(StoredAct(0, "", 0, "", envelope, signature, recorded_at))
-        return leaf_hash(leaf_data), ""
+        if body is None:
+            return leaf_hash(leaf_bytes(StoredAct(0, "", 0, "", envelope, signature, recorded_at))), ""
+        return id_and_leaf(StoredAct(0, "", 0, "", envelope, signature, recorded_at), body)[1], ""
     except LedgerError as exc:
         return None, str(exc)
 

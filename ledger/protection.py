@@ -15,7 +15,6 @@ when every trigger is in place, so opening a ledger stays read-only in the commo
 from __future__ import annotations
 
 import sys
-from typing import Union
 
 import sqlalchemy
 from sqlalchemy import Connection, Engine, text
@@ -35,7 +34,7 @@ def protected_tables(dialect: str, events_table: str | None = None) -> tuple[str
     return (events_table or DEFAULT_EVENTS_TABLE[dialect], *TABLES)
 
 
-def protect(bind: Union[Engine, Connection], events_table: str | None = None) -> bool:
+def protect(bind: Engine | Connection, events_table: str | None = None) -> bool:
     """Install the triggers where missing (and re-enable disabled ones); True if anything was changed.
 
     Without the privilege to create triggers (an application role that may only insert and select, the tables owned
@@ -57,7 +56,8 @@ def protect(bind: Union[Engine, Connection], events_table: str | None = None) ->
             _install_sqlite(bind, tables)
     except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InternalError) as exc:
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"Warning: cannot install the append-only triggers ({first}); the tables' owner should", file=sys.stderr)
+        print(f"Warning: cannot install the append-only triggers ({first}); open the ledger once as the tables' "
+              "owner to install them", file=sys.stderr)
         return False
     return True
 
@@ -71,7 +71,7 @@ def drop_statements(dialect: str, events_table: str | None = None) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for t in tables for name in _sqlite_names(t)]
 
 
-def unprotect(bind: Union[Engine, Connection], events_table: str | None = None) -> None:
+def unprotect(bind: Engine | Connection, events_table: str | None = None) -> None:
     """Drop the triggers (see drop_statements)."""
     if isinstance(bind, Engine):
         with bind.begin() as conn:
@@ -124,14 +124,28 @@ def _install_pg(conn: Connection, tables: tuple[str, ...]) -> None:
 
 # ---- SQLite -------------------------------------------------------------------------------------------------------
 
-def _sqlite_names(table: str) -> tuple[str, str]:
-    return f"kaohe_no_update_{table}", f"kaohe_no_delete_{table}"
+# The unique keys of each table: INSERT OR REPLACE deletes the row holding a key without firing delete triggers
+# (unless recursive_triggers is on, a per-connection setting), so an insert that would replace a row is refused too.
+SQLITE_KEYS = {"stored_events": [("originator_id", "originator_version")], "kaohe_log": [("seq",), ("notification_id",)],
+               "merkle_nodes": [("level", "idx")]}
+
+
+def _sqlite_names(table: str) -> tuple[str, ...]:
+    names = (f"kaohe_no_update_{table}", f"kaohe_no_delete_{table}")
+    return names + ((f"kaohe_no_replace_{table}",) if table in SQLITE_KEYS else ())
 
 
 def _install_sqlite(conn: Connection, tables: tuple[str, ...]) -> None:
     for table in tables:
-        for name, op in zip(_sqlite_names(table), ("UPDATE", "DELETE")):
-            message = MESSAGE.format(op=op, table=table).replace("'", "''")
+        update, delete, *replace = _sqlite_names(table)
+        statements = [(update, "UPDATE", ""), (delete, "DELETE", "")]
+        if replace:
+            clash = " OR ".join(f'EXISTS (SELECT 1 FROM "{table}" WHERE '
+                                + " AND ".join(f"{col} = NEW.{col}" for col in key) + ")"
+                                for key in SQLITE_KEYS[table])
+            statements.append((replace[0], "INSERT", f" WHEN {clash}"))
+        for name, op, when in statements:
+            message = MESSAGE.format(op="REPLACE" if op == "INSERT" else op, table=table).replace("'", "''")
             # IF NOT EXISTS: processes installing at once all succeed
-            conn.execute(text(f'CREATE TRIGGER IF NOT EXISTS {name} BEFORE {op} ON "{table}" '
+            conn.execute(text(f'CREATE TRIGGER IF NOT EXISTS {name} BEFORE {op} ON "{table}"{when} '
                               f"BEGIN SELECT RAISE(ABORT, '{message}'); END"))

@@ -170,6 +170,10 @@ def _load(text: str) -> Scheme:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SchemeError(f"not valid TOML: {exc}") from None
+    except ValueError:  # tomllib converts integers itself: Python refuses one of more than 4300 digits
+        raise SchemeError("not valid TOML: an integer with thousands of digits") from None
+    except RecursionError:  # tomllib nests arrays and inline tables by recursion
+        raise SchemeError("not valid TOML: arrays or tables nested too deeply") from None
     top = Table(data, "")
     year = top.integer("year", required=True, minimum=1949, maximum=2200)
     name = top.name("name")

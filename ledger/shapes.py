@@ -1,11 +1,15 @@
 """Field-by-field shape checks for acts read from files or built from options: exact keys, exact types."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import Refused
 
 MAX_TEXT = 4096  # a reason, note or document number longer than this is not a reason but a payload
+# control characters but tab, newline and carriage return: one regex scan instead of a Python loop per character,
+# which cost more than verifying the act's signature (and 0.2 s for a province's scheme text)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def check_fields(obj: Any, required: dict[str, type | tuple], optional: dict[str, type | tuple] | None = None,
@@ -38,9 +42,9 @@ def check_text(value: str, what: str, limit: int | None = MAX_TEXT) -> str:
     """Refuse control characters (other than tab/newline in long text) and over-long text."""
     if limit is not None and len(value) > limit:
         raise Refused(f"{what} is longer than {limit} characters")
-    bad = next((c for c in value if (ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127), None)
+    bad = _CONTROL.search(value)
     if bad is not None:
-        raise Refused(f"{what} contains a control character (U+{ord(bad):04X})")
+        raise Refused(f"{what} contains a control character (U+{ord(bad.group()):04X})")
     return value
 
 

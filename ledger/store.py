@@ -204,6 +204,27 @@ class EventStore:
             if len(rows) < batch:
                 return
 
+    def read_raw(self, after: int = 0, batch: int = 5000) -> Iterator[tuple[int, str, int, str, str]]:
+        """(notification id, stream, version, topic, state JSON text) of every stored event after notification id
+        `after`, in log order: one plain SELECT per batch and no decoding, for readers that decode the state
+        themselves (the read models' rebuild, where building the library's rows cost a third of the time)."""
+        table = self.app.recorder.events_table_name
+        nid = "rowid" if self.target.kind == "sqlite" else "notification_id"
+        statement = sqlalchemy.text(f'SELECT {nid}, originator_id, originator_version, topic, state FROM "{table}" '
+                                    f"WHERE {nid} > :after ORDER BY {nid} LIMIT :batch")
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(statement, {"after": after, "batch": batch}).all()
+            for row_id, stream, version, topic, state in rows:
+                if not isinstance(stream, str):  # PostgreSQL: a uuid
+                    stream = str(stream)
+                elif len(stream) == 32:  # SQLite: 32 hex digits
+                    stream = f"{stream[:8]}-{stream[8:12]}-{stream[12:16]}-{stream[16:20]}-{stream[20:]}"
+                yield row_id, stream, version, topic, bytes(state).decode("utf-8")
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
     def decode(self, row) -> StoredAct:
         """A notification row as a StoredAct. The state is plain JSON (no cipher, no compression), so it is read
         directly: three times faster than building the library's event objects, and it is what verify re-hashes."""

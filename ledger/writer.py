@@ -1,9 +1,11 @@
 """The one write path: an act is built, signed, verified against the ledger's own state, and only then stored."""
 from __future__ import annotations
 
+import random
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from uuid import UUID
 
 from .acts import ACTS, stream_of
@@ -143,6 +145,8 @@ class Ledger:
             except Conflict:
                 if attempt == attempts - 1:
                     raise
+                # writers that collided and retry at once collide again; a growing random pause spreads them out
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))
         raise AssertionError("unreachable")
 
     def current_ledger_id(self) -> str | None:

@@ -1,6 +1,7 @@
 """The state of one assessment year, folded from its stream: adopted scheme and the signatures of its close."""
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
@@ -18,10 +19,21 @@ def scheme_from_text(text: str, file: str = "") -> "Scheme":
     """Parse a scheme once per process per content (the year stream carries the text)."""
     from .scheme import load_scheme  # the scheme parser is only needed once a year is touched
 
+    last = _LAST.get("text")
+    if last is text:  # the very string parsed last: no need to hash it again (megabytes for a province)
+        return _LAST["scheme"]
     digest = sha256_hex(text.encode("utf-8"))
     if digest not in _SCHEMES:
         _SCHEMES[digest] = load_scheme(text, file)
+        # The parsed scheme lives as long as the process (hundreds of thousands of objects for a province) and so
+        # do the modules loaded by now: move them out of the collector's sight, or every full collection walks
+        # them again — 40% of a county-year's view was spent so.
+        gc.freeze()
+    _LAST.update(text=text, scheme=_SCHEMES[digest])
     return _SCHEMES[digest]
+
+
+_LAST: dict = {}  # the text object last asked for, and its scheme
 
 
 @dataclass(frozen=True)
@@ -42,12 +54,18 @@ class YearState:
     scheme_text: str | None = None
     scheme_event: str = ""
     closes: list[CloseSignature] = field(default_factory=list)
+    # (text, parsed scheme): scheme_from_text hashes the text to find its cache entry, which costs milliseconds for
+    # a province-sized scheme, and checks read the scheme once per act
+    _parsed: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def scheme(self) -> "Scheme":
-        if self.scheme_text is None:
+        text = self.scheme_text
+        if text is None:
             raise Refused(f"no scheme has been adopted for {self.year}")
-        return scheme_from_text(self.scheme_text, f"scheme {self.year}")
+        if self._parsed is None or self._parsed[0] is not text:
+            self._parsed = (text, scheme_from_text(text, f"scheme {self.year}"))
+        return self._parsed[1]
 
     @property
     def adopted(self) -> bool:

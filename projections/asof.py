@@ -48,13 +48,19 @@ def state_as_of(ledger, as_of: str | None, keep_acts: bool = False) -> LogState:
     return replay(ledger.store, None if as_of is None else view_position(ledger, as_of, "--as-of"), keep_acts)
 
 
-def year_view(ledger, year: int, as_of: str | None = None):
-    """A year's results from the read models, as of a time, position or checkpoint (now when None)."""
+def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | None = None):
+    """A year's results from the read models, as of a time, position or checkpoint (now when None); with `groups`,
+    only those groups' (the same rows as in the whole year: each group is ranked and graded on its own), reading
+    only their units' facts. A group the scheme lacks gives the whole year, for the caller to refuse it by name."""
     from .readstate import year_state
     from .results import year_results
 
     upto = None if as_of is None else view_position(ledger, as_of, "--as-of")
-    return year_results(year_state(ledger.store, year, upto), year)
+    state = year_state(ledger.store, year, upto, groups=groups)
+    ystate = state.year(year)
+    if groups is not None and not (ystate.adopted and {g.name for g in ystate.scheme.groups} >= set(groups)):
+        groups = None
+    return year_results(state, year, groups)
 
 
 def view_position(ledger, spec: str, what: str = "--from") -> int:

@@ -1,10 +1,12 @@
 """A year's published result: scores, ranks and grades per group, and the hash of its canonical result table."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from ledger.canonical import canonical, sha256_hex
+from ledger.scheme import Scheme
 
 from .facts import Facts
 from .grading import GradeInput, GroupGrades, grade_group
@@ -60,6 +62,13 @@ class YearResults:
         return self.scores.unit(name)
 
 
+def only_groups(scheme: Scheme, groups: Iterable[str]) -> Scheme:
+    """The scheme restricted to some of its groups (Refused for a group it does not have)."""
+    chosen = tuple(scheme.group(name) for name in dict.fromkeys(groups))
+    unit_groups = {unit: group for group in chosen for unit in group.units}
+    return replace(scheme, groups=chosen, units=tuple(unit_groups), unit_groups=unit_groups)
+
+
 def _grade_of(graded: GroupGrades | None, unit: str):
     if graded is None:
         return None
@@ -69,10 +78,11 @@ def _grade_of(graded: GroupGrades | None, unit: str):
         return None
 
 
-def year_results(state: LogState, year: int) -> YearResults:
-    """Score and grade `year` from the folded log; a closing or closed year as it stood at its close."""
+def year_results(state: LogState, year: int, groups: Iterable[str] | None = None) -> YearResults:
+    """Score and grade `year` from the folded log; a closing or closed year as it stood at its close. With `groups`,
+    only those groups (each group is ranked and graded on its own, so their results are the same as in the whole)."""
     year_state = state.year(year)
-    scheme = year_state.scheme
+    scheme = year_state.scheme if groups is None else only_groups(year_state.scheme, groups)
     facts = facts_for_year(state, year)
     origin = {y: s.scheme for y, s in state.years.items() if s.adopted and y < year}
     scores = score_year(scheme, facts, origin)

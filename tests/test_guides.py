@@ -30,7 +30,7 @@ def blocks(text: str) -> list[tuple[str, list[str]]]:
             command = lines[i][2:]
             while command.endswith("\\"):
                 i += 1
-                command = command[:-1] + "\n" + lines[i]
+                command = command + "\n" + lines[i]  # bash continues the line at the backslash
             i += 1
             expected = []
             while i < len(lines) and not lines[i].startswith("$ "):

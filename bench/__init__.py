@@ -1,0 +1,1 @@
+"""Benchmarks of kaohe-ledger against hardware floors measured in the same run (see docs/performance.md)."""
