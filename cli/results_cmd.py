@@ -157,6 +157,11 @@ def year_close(env: Env, year: int, role: str | None, key_path: str, out_path: s
     act = close_act(env.ledger(), year, key.key_id, role)
     emit(env, "year.close.signed", act, key, out_path)
     click.echo(f"Result table of {year} at position {act['position']}: sha256 {act['result_sha256']}")
+    if not out_path:
+        year_state = env.ledger().year(year)
+        still = [r for r in year_state.scheme.closing_roles or ("office",)
+                 if r not in {c.role for c in year_state.closes}]
+        click.echo(f"{year} is closed." if not still else f"{year} is being closed; still to sign: {', '.join(still)}")
 
 
 @click.command("consequences")

@@ -9,6 +9,7 @@ from ledger.store import StoredAct
 
 from .replay import LoggedAct, fold
 from .results import year_results
+from .viewcheck import view_problems
 
 
 def verify_acts(acts: list[StoredAct] | object, external: list[Checkpoint], indexed: dict[int, bytes] | None,
@@ -49,4 +50,8 @@ def verify_store(store, external: list[Checkpoint] = (), progress: Callable[[int
     from ledger.log_index import LogIndex
 
     LogIndex(store).ensure_tables()
-    return verify_acts(store.read(batch=2000), list(external), indexed_leaves(store.engine), progress)
+    report = verify_acts(store.read(batch=2000), list(external), indexed_leaves(store.engine), progress)
+    if report.ok:
+        for pos, problem in view_problems(store):
+            report.fail(pos, "", f"{problem} (the read models were edited; `ledger rebuild` restores them)")
+    return report

@@ -79,6 +79,11 @@ def approval_plan(ledger, key_id: str, ids: list[str], role: str | None) -> list
             adj = state.adjustments[sid]
             raise Refused(f"adjustment {sid} is {adj.status(state.year(adj.year).scheme.rule(adj.rule).approvers)}; "
                           "nothing to approve")
+        adj = state.adjustments[sid]
+        if adj.proposer_person == signer.person:
+            raise Refused(f"{signer.person} proposed adjustment {sid} and may not approve it")
+        if adj.approved_by(signer.person):
+            raise Refused(f"{signer.person} has approved adjustment {sid} already")
         candidates = [r for r in item.missing if r in signer.roles]
         if role is not None:
             if role not in item.missing:
