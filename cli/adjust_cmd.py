@@ -89,7 +89,8 @@ def approve(env: Env, ids, role, yes, key_path, out_path) -> None:
     ledger = env.ledger()
     key = env.key(key_path)
     plans = approval_plan(ledger, key.key_id, list(ids), role)
-    render([p.to_row() for p in plans], ["id", "unit", "rule", "inputs", "reason", "role", "signed"], "table",
+    render([p.to_row() for p in plans], ["id", "unit", "rule", "inputs", "points", "note", "reason", "role", "signed"],
+           "table",
            title="To be signed")
     if not yes and not click.confirm(f"Sign {len(plans)} approval(s)?", err=True):
         raise click.exceptions.Abort()

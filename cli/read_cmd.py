@@ -55,8 +55,8 @@ def pending(env: Env, key_path: str | None, year: int | None, fmt: str) -> None:
 
     key_id = _key_id(key_path) if key_path else None
     rows = [w.to_row() for w in waiting(replay(env.ledger().store), key_id) if year is None or w.year == year]
-    render(rows, ["id", "year", "unit", "rule", "inputs", "reason", "document", "proposer", "signed", "missing"],
-           fmt)
+    render(rows, ["id", "year", "unit", "rule", "inputs", "points", "note", "reason", "document", "proposer", "signed",
+                  "missing"], fmt)
 
 
 def _key_id(path: str) -> str:

@@ -24,12 +24,16 @@ class Waiting:
     signed: tuple[str, ...]  # "role:person" already approved
     missing: tuple[str, ...]  # roles still required
     role: str = ""  # the role the signatory would approve in
+    points: str = ""  # what the rule gives for these inputs, before caps and same-matter rules
+    note: str = ""  # why it would not count as proposed (late, no document), if so
+    evidence_sha256: str = ""
 
     def to_row(self) -> dict:
         """A flat row for tables."""
         return {"id": self.id, "year": self.year, "unit": self.unit, "rule": self.rule,
-                "inputs": " ".join(f"{k}={v}" for k, v in sorted(self.inputs.items())), "reason": self.reason,
-                "document": self.document, "proposer": self.proposer, "signed": ", ".join(self.signed) or "-",
+                "inputs": " ".join(f"{k}={v}" for k, v in sorted(self.inputs.items())), "points": self.points,
+                "note": self.note, "reason": self.reason, "document": self.document,
+                "evidence_sha256": self.evidence_sha256, "proposer": self.proposer, "signed": ", ".join(self.signed) or "-",
                 "missing": ", ".join(self.missing), "role": self.role}
 
 
@@ -39,9 +43,22 @@ def _waiting(state: LogState, sid: str) -> Waiting | None:
     if adj.status(approvers) != "pending":
         return None
     stream = next(s for s, short in state.streams.items() if short == sid)
+    points, note = _points(state.year(adj.year).scheme.rule(adj.rule), adj)
     return Waiting(sid, stream, adj.year, adj.unit, adj.rule, adj.inputs, adj.reason, adj.document,
                    adj.proposer_person, tuple(f"{a.role}:{a.person}" for a in adj.approvals),
-                   tuple(adj.missing(approvers)))
+                   tuple(adj.missing(approvers)), points=points, note=note, evidence_sha256=adj.evidence_sha256)
+
+
+def _points(rule, adj) -> tuple[str, str]:
+    """The rule's points for the proposal's inputs, and why it would not count as proposed (if so)."""
+    try:
+        parsed = rule.check_inputs(adj.inputs)
+        points, how = rule.points(parsed)
+        late = rule.lateness(adj.proposed_at, parsed)
+    except Refused as exc:
+        return "", str(exc)
+    note = late or ("no document (文号)" if rule.requires_document and not adj.document else "")
+    return f"{points:+}" if points else "0", note
 
 
 def pending(state: LogState, key_id: str | None = None) -> list[Waiting]:
