@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger import protection
+from projections import readmodel
 from ledger.store import EventStore
 from tests.cliharness import Cli, refused
 from tests.hy_ledger import UNIT, build
@@ -148,6 +149,9 @@ def test_application_role_cannot_remove_the_triggers(ledger, capsys):
         conn.execute(text(f"CREATE ROLE {role} LOGIN"))
         conn.execute(text(f"GRANT SELECT, INSERT, UPDATE ON {events}, kaohe_log, merkle_nodes TO {role}"))
         conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        # the read models are derived data the application folds, empties and refills (ledger rebuild)
+        views = ", ".join(t.name for t in (readmodel.rm_state, *readmodel.TABLES))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {views} TO {role}"))
     url = run.db.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://{role}@")
     engine = create_engine(url)
     try:

@@ -41,7 +41,7 @@ def test_close_freezes_the_year_and_carries_late_approvals_over(run, keys, tmp_p
     assert total(run) == "72.00"
 
     out = run("year", "close", "2017", "--sign-with", keys["office"]).ok().out
-    digest = out.strip().split("sha256 ")[1]
+    digest = out.split("sha256 ")[1].split()[0]
     before = run.positions()
     refused(run("score", "record", "--year", "2017", "--unit", UNIT, "--indicator", "指标评估", "--points", "79",
                 "--note", "n", "--sign-with", keys["kh"]), "being closed")
