@@ -5,6 +5,7 @@ Regenerate with: python -m cli.reference > docs/cli.md   (tests/test_docs.py che
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 
 import click
@@ -37,13 +38,19 @@ def reference(root: click.Group) -> str:
             continue
         ctx = click.Context(command, info_name=" ".join(path))
         out.append(f"\n## `{' '.join(path)}`\n")
-        out.append(f"```\n{command.get_usage(ctx)}\n```\n")
+        # click versions differ in how a group that runs without a subcommand shows it; keep one spelling
+        usage = command.get_usage(ctx)
+        if getattr(command, "invoke_without_command", False):
+            usage = re.sub(r"\[?COMMAND\]? \[ARGS\]\.\.\.", "[COMMAND [ARGS]...]", usage)
+        out.append(f"```\n{usage}\n```\n")
         text, _, example = inspect.cleandoc(command.help or "").replace("\b\n", "").partition("Example:")
         out.append(text.strip() + "\n")
         if example.strip():
             out.append("\n```sh\n" + textwrap.dedent(example).strip("\n") + "\n```\n")
         rows = []
         for param in command.get_params(ctx):
+            if not isinstance(param, click.Option):
+                continue  # arguments are in the usage line (and click versions differ on listing them)
             record = param.get_help_record(ctx)
             if record and record[0] not in ("-h, --help", "--help"):
                 rows.append(f"| `{record[0]}` | {record[1].replace('|', '/')} |")
