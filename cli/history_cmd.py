@@ -63,14 +63,17 @@ def _evidence(r: dict) -> str:
 @click.option("--year", type=int, default=None, help="Only this year (default: every year).")
 @AS_OF
 @format_option()
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx|FILE.csv",
+              help="Write the history as a spreadsheet instead of printing it.")
 @click.pass_obj
-def history(env: Env, unit: str, year: int | None, as_of: str | None, fmt: str) -> None:
+def history(env: Env, unit: str, year: int | None, as_of: str | None, fmt: str, out_path: str | None) -> None:
     """Every act that touched a unit, in log order, with who signed it, why, its evidence and the total after it.
 
     \b
     Example:
       ledger history --unit 办公室 --year 2017
       ledger history --unit 办公室 --as-of 2018-01-05T18:00:00+08:00 --format json
+      ledger history --unit 办公室 --year 2017 --out 办公室-2017.xlsx
     """
     from projections.history import unit_history
 
@@ -87,6 +90,15 @@ def history(env: Env, unit: str, year: int | None, as_of: str | None, fmt: str) 
               "total": r["total"] if r["total_year"] == r["year"] or r["total"] is None
               else f"{r['total']} ({r['total_year']})"} for r in rows]
     title = f"{unit}" + (f", {year}" if year else "") + (f", as of position {upto}" if upto else "")
+    columns = ["position", "signed_at", "type", "signer", "what", "reason", "evidence", "adjustment", "total"]
+    if out_path:
+        from ledger.sheets import Sheet
+
+        from .sheets_cmd import _write
+
+        _write(out_path, [Sheet(f"{unit}历史"[:31], columns, [[r[c] for c in columns] for r in table])])
+        click.echo(f"Wrote {out_path}: {len(table)} acts ({title})")
+        return
     render(table, ["position", "signed_at", "type", "signer", "what", "reason", "evidence", "adjustment", "total"],
            fmt, title=title, headers={"total": "total after"})
 

@@ -208,3 +208,18 @@ def test_refusals(run, tmp_path):
     forged = tmp_path / "forged.txt"
     forged.write_text("\n".join(lines), encoding="utf-8")
     refused(run("diff", "--from", forged, "--to", "3"), "does not match this log")
+
+
+def test_history_as_a_spreadsheet(run, tmp_path):
+    import openpyxl
+
+    keys = build(run, tmp_path)
+    run("score", "record", "--year", "2017", "--unit", UNIT, "--indicator", "指标评估", "--points", "70",
+        "--sign-with", keys["kh"]).ok()
+    out = tmp_path / "h.xlsx"
+    assert "2 acts" in run("history", "--unit", UNIT, "--year", "2017", "--out", out).ok().out
+    sheet = openpyxl.load_workbook(out).active
+    assert [c.value for c in sheet[1]][:3] == ["position", "signed_at", "type"]
+    assert sheet.cell(3, 3).value == "score.recorded" and sheet.cell(3, 9).value == "70.00"
+    res = run("history", "--unit", UNIT, "--out", tmp_path / "h.txt")
+    assert res.code == 2 and "must end in .xlsx or .csv" in res.err
