@@ -9,50 +9,13 @@ removed on exit, also after an error.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.run_suite import as_postgres, ensure_postgres_user, find_pg_bin, free_port  # noqa: E402
-
-SETTINGS = "-c fsync=off -c max_connections=200 -c synchronous_commit=off"
-
-
-@contextmanager
-def temporary_postgres():
-    """Start a throw-away server; yield its base URL; stop it and remove its directory."""
-    bindir = find_pg_bin()
-    ensure_postgres_user()
-    workdir = tempfile.mkdtemp(prefix="kaohe-bench-pg-")
-    os.chmod(workdir, 0o755)
-    data = os.path.join(workdir, "data")
-    os.makedirs(data)
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-        shutil.chown(data, "postgres")
-    port, started = free_port(), False
-    try:
-        subprocess.run(as_postgres([os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres",
-                                    "-E", "UTF8", "--locale=C"]), check=True, stdout=subprocess.DEVNULL)
-        opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 {SETTINGS}"
-        subprocess.run(as_postgres([os.path.join(bindir, "pg_ctl"), "-D", data, "-o", opts, "-l",
-                                    os.path.join(workdir, "log"), "-w", "start"]), check=True,
-                       stdout=subprocess.DEVNULL)
-        started = True
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        if started:
-            subprocess.run(as_postgres([os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(workdir, ignore_errors=True)
-
+from tests.run_suite import temporary_postgres  # noqa: E402,F401  (the server, started as for the tests)
 
 def new_database(base_url: str, prefix: str = "bench") -> str:
     """Create an empty database on the server of `base_url`; return its URL."""

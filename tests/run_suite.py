@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 
 
 def find_pg_bin() -> str:
@@ -55,38 +56,46 @@ def ensure_postgres_user() -> None:
             subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
 
 
-def main() -> int:
+SETTINGS = "-c fsync=off -c max_connections=200 -c synchronous_commit=off"
+
+
+@contextmanager
+def temporary_postgres(prefix: str = "kaohe-pg-"):
+    """Start a throw-away server as user postgres on a free loopback port; yield its base URL; stop and remove it."""
     bindir = find_pg_bin()
     ensure_postgres_user()
-    workdir = tempfile.mkdtemp(prefix="kaohe-pg-")
+    workdir = tempfile.mkdtemp(prefix=prefix)
     os.chmod(workdir, 0o755)
     data = os.path.join(workdir, "data")
     os.makedirs(data)
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres")
         shutil.chown(data, "postgres")
-    port = free_port()
-    started = False
+    port, started = free_port(), False
     try:
         subprocess.run(as_postgres([os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres",
                                     "-E", "UTF8", "--locale=C"]), check=True, stdout=subprocess.DEVNULL)
-        opts = (f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 "
-                "-c synchronous_commit=off")
+        opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 {SETTINGS}"
         subprocess.run(as_postgres([os.path.join(bindir, "pg_ctl"), "-D", data, "-o", opts, "-l",
                                     os.path.join(workdir, "log"), "-w", "start"]), check=True,
                        stdout=subprocess.DEVNULL)
         started = True
-        env = dict(os.environ, LEDGER_TEST_PG=f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
-        print(f"PostgreSQL started on 127.0.0.1:{port}", flush=True)
-        t0 = time.monotonic()
-        code = subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
-        print(f"suite finished in {time.monotonic() - t0:.0f} s", flush=True)
-        return code
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
         if started:
             subprocess.run(as_postgres([os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> int:
+    with temporary_postgres() as url:
+        env = dict(os.environ, LEDGER_TEST_PG=url)
+        print(f"PostgreSQL started on {url.rsplit('@', 1)[1].rsplit('/', 1)[0]}", flush=True)
+        t0 = time.monotonic()
+        code = subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
+        print(f"suite finished in {time.monotonic() - t0:.0f} s", flush=True)
+        return code
 
 
 if __name__ == "__main__":
