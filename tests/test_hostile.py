@@ -20,27 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import LedgerError
-from ledger.schemefile import read_scheme_file
 from ledger.store import EventStore
 from ledger.writer import Ledger
 from tests.cliharness import PASS_ENV, PASSPHRASE, Cli
 from tests.conftest import PG, _pg_database
-from tests.hy_ledger import EXAMPLES, OTHER, UNIT, build
+from tests.hostile_inputs import FAST, LOOKALIKES, NASTY_NUMBERS, SLOW, mutated, mutated_scheme
+from tests.hy_ledger import OTHER, UNIT, build
 
 DEBUG = {"LEDGER_DEBUG": "1"}  # unexpected exceptions propagate instead of being printed as one line
-SLOW = 20.0  # seconds: no single hostile input may take longer (a hang shows up as a failure, not a stuck suite)
-EXAMPLE_TEXTS = {p.name: p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.toml"))}
-FAST = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
-
-NASTY_NUMBERS = ["1e400", "-1e400", "10" + "0" * 50, "1" + "0" * 5000, "-0", "-0.0", "+0", "NaN", "nan", "-NaN",
-                 "Infinity", "-inf", "sNaN", "0x10", "1_000", "１２", "٣", "5.", ".5", "1e-400", "0.1e1", "00",
-                 "1,5", " 5", "5 ", "5\n", "", "-", "+", "e5", "1" * 40 + "." + "1" * 40, "９９.５", "Ⅻ"]
-LOOKALIKES = [UNIT + " ", " " + UNIT, UNIT + "\u3000", UNIT + "\u200b", "\u202e" + UNIT, "办公室\t", "財政局",
-              "财政局\x00", "ｆ", "办 公室", UNIT.encode("utf-8").decode("latin-1"), "办公室" * 100, "\ufeff办公室"]
 
 
 @dataclass
@@ -122,105 +112,6 @@ def attempt(hy: Hy, *args, stored_ok: tuple[str, ...] = ("Stored",), env: dict |
 
 
 # ---- scheme files: mutations of the examples ----------------------------------------------------------------------
-
-SPLICE = ["\n", "\r\n", "—", " ", "9" * 30, "-1", "1e3", "\ufeff", "\x00", "\x1b", "null", "[]", "{}", "[", "]]", "=",
-          '"', "'''", "\n[groups.x]\n"]
-
-
-@st.composite
-def mutated(draw, original: str) -> bytes:
-    """A text truncated, bit-flipped, with a hostile token spliced in, its lines shuffled, or replaced by bytes."""
-    data = original.encode("utf-8")
-    kind = draw(st.sampled_from(["truncate", "flip", "splice", "lines", "random"]))
-    if kind == "truncate":
-        return data[:draw(st.integers(0, len(data)))]
-    if kind == "flip":
-        out = bytearray(data)
-        for _ in range(draw(st.integers(1, 6))):
-            out[draw(st.integers(0, len(out) - 1))] ^= 1 << draw(st.integers(0, 7))
-        return bytes(out)
-    if kind == "splice":
-        at = draw(st.integers(0, len(original)))
-        token = draw(st.one_of(st.text(max_size=12), st.sampled_from(SPLICE + NASTY_NUMBERS + LOOKALIKES)))
-        return (original[:at] + token + original[at:]).encode("utf-8", "surrogatepass")
-    if kind == "lines":
-        return "\n".join(draw(st.permutations(original.split("\n")))).encode("utf-8")
-    return draw(st.binary(max_size=300))
-
-
-@st.composite
-def mutated_scheme(draw) -> bytes:
-    """An example scheme mutated as text, with a number made hostile, a name made a look-alike, or re-encoded."""
-    text = EXAMPLE_TEXTS[draw(st.sampled_from(sorted(EXAMPLE_TEXTS)))]
-    kind = draw(st.sampled_from(["text", "text", "number", "name", "encoding"]))
-    if kind == "text":
-        return draw(mutated(text))
-    if kind == "number":
-        spans = [m.span() for m in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])", text)]
-        start, end = spans[draw(st.integers(0, len(spans) - 1))]
-        number = draw(st.sampled_from(NASTY_NUMBERS))
-        number = number if text[start - 1:start] == '"' or draw(st.booleans()) else f'"{number}"'
-        return (text[:start] + number + text[end:]).encode("utf-8")
-    if kind == "name":
-        name = draw(st.sampled_from(sorted(set(re.findall(r'"([^"\n]{2,24})"', text)))))
-        twin = draw(st.sampled_from([name + " ", " " + name, name + "\u3000", name + "\u200b", name + "\t",
-                                     name.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}), name + "\x07"]))
-        return (text.replace(name, twin) if draw(st.booleans()) else
-                text.replace(f'"{name}"', f'"{twin}"', 1)).encode("utf-8")
-    encoding = draw(st.sampled_from(["utf-16", "gbk", "gb18030", "big5", "utf-8-sig", "latin-1", "utf-32"]))
-    return text.encode(encoding, errors="replace")
-
-
-@settings(max_examples=400, **FAST)
-@given(data=mutated_scheme())
-def test_mutated_scheme_files_are_read_or_refused_in_one_line(tmp_path, data):
-    path = tmp_path / "scheme.toml"
-    path.write_bytes(data)
-    started = time.monotonic()
-    try:
-        read_scheme_file(path)
-    except LedgerError as exc:
-        assert "\n" not in str(exc).strip(), str(exc)
-    assert time.monotonic() - started < SLOW
-
-
-PATHOLOGICAL_SCHEMES = {  # name: (text, may it still be a valid scheme?)
-    "10mb-string": (EXAMPLE_TEXTS["hy-2017.toml"].replace('name = "', 'name = "' + "长" * 3_500_000, 1), False),
-    "3mb-comment": (EXAMPLE_TEXTS["hy-2017.toml"] + "\n# " + "x" * 3_000_000 + "\n", True),
-    "3mb-name": (EXAMPLE_TEXTS["hy-2017.toml"].replace('"办公室"', '"' + "办" * 1_000_000 + '"', 1), False),
-    "20000-units": (EXAMPLE_TEXTS["hy-2017.toml"].replace("units = [\n", "units = [\n" + "".join(
-        f'"单位{i}", ' for i in range(20_000)), 1), True),
-    "deep-arrays": (EXAMPLE_TEXTS["hy-2017.toml"] + "\nx = " + "[" * 5000 + "]" * 5000 + "\n", False),
-    "deep-inline-tables": (EXAMPLE_TEXTS["hy-2017.toml"] + "\nx = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n", False),
-    "deep-dotted-table": (EXAMPLE_TEXTS["hy-2017.toml"] + "\n[" + ".".join(["a"] * 3000) + "]\n", False),
-    "5000-digit-year": (EXAMPLE_TEXTS["hy-2017.toml"].replace("year = 2017", "year = " + "9" * 5000, 1), False),
-    "nul": ("\x00" * 1000, False),
-    "bom-only": ("\ufeff", False),
-}
-
-
-@pytest.mark.parametrize("name", sorted(PATHOLOGICAL_SCHEMES))
-def test_oversized_and_pathological_scheme_files(tmp_path, name):
-    text, may_be_valid = PATHOLOGICAL_SCHEMES[name]
-    path = tmp_path / "scheme.toml"
-    path.write_text(text, encoding="utf-8")
-    started = time.monotonic()
-    try:
-        read_scheme_file(path)
-    except LedgerError as exc:
-        assert "\n" not in str(exc).strip(), str(exc)
-    else:
-        assert may_be_valid, name
-    assert time.monotonic() - started < SLOW
-
-
-def test_scheme_over_the_size_limit_is_refused_without_reading(tmp_path):
-    path = tmp_path / "big.toml"
-    with path.open("wb") as fh:
-        fh.truncate(10 * 1024 * 1024)  # 10 MB of zeros, sparse
-    with pytest.raises(LedgerError, match="larger than 4 MB"):
-        read_scheme_file(path)
-
 
 @settings(max_examples=25, **FAST)
 @given(data=mutated_scheme())
