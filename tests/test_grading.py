@@ -1,96 +1,29 @@
 """Grading one group, hand-computed on the seeds' rules (HY 25 units, BP 29 townships) and under every decision kind."""
-from __future__ import annotations
 
 import json
 import tomllib
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ledger.grading_rules import parse_grading
-from projections.facts import Decision
 from projections.grading import GradeInput, competition_ranks, grade_group
-
-HY = """
-grades = ["优秀", "良好", "合格", "不合格"]
-shares = { "优秀" = "0.30", "良好" = "0.40" }
-min_total = { "合格" = "60" }
-[faults]
-"通报批评" = "合格"
-"一票否决" = "合格"
-"腐败或不团结" = "合格"
-"虚报瞒报" = "合格"
-"严重失误" = "合格"
-[[fault_count]]
-at_least = 3
-grade = "不合格"
-"""
-
-BP = """
-grades = ["好", "较好", "一般", "较差"]
-shares = { "好" = "0.30", "较好" = "0.50", "较差" = "0.05" }
-from_bottom = ["较差"]
-min_total = { "好" = "95" }
-[faults]
-"党建工作不达标" = "一般"
-"重大安全生产责任事故" = "一般"
-[achievements]
-"服务五个一工程建设突出贡献" = "好"
-"""
-
-OUTSIDE = """
-[outside]
-source = "朝阳市考核"
-units = ["下府经济开发区", "五间房镇"]
-bands = [{ from = 1, to = 2, grade = "好" }, { from = 3, to = 4, grade = "较好" }, { from = 5, grade = "一般" }]
-"""
-
-# HY: 25 units; 60 exactly is 合格 ("60分(不含)以下" is 不合格), 59.99 is not
-HY_TOTALS = ["96", "94", "92", "90", "88", "86", "84", "82", "80", "78", "77", "76", "75", "74", "73", "72", "71",
-             "70", "68", "65", "62", "60", "59.99", "55", "50"]
-# BP: 29 townships, only 5 reach 95 (95.00 itself counts), then 94.99, 94.5, 94, 93 … 73
-BP_FEW = ["98", "97", "96", "95.5", "95.00", "94.99", "94.5", "94"] + [str(93 - k) for k in range(21)]
-# BP: 29 townships, 9 reach 95: 99, 98.5 … 95, then 94 … 75
-BP_HIGH = [str(Decimal(99) - Decimal("0.5") * k) for k in range(9)] + [str(94 - k) for k in range(20)]
-
-
-def rules(text: str, **overrides):
-    table = tomllib.loads(text)
-    table.update(overrides)
-    return parse_grading(table, "groups.g.grading")
-
-
-def units(prefix: str, totals: list[str], components: dict[str, dict[str, str]] | None = None) -> list[GradeInput]:
-    components = components or {}
-    return [GradeInput(f"{prefix}{i:02d}", Decimal(t),
-                       {k: Decimal(v) for k, v in components.get(f"{prefix}{i:02d}", {}).items()})
-            for i, t in enumerate(totals, 1)]
-
-
-_ids = iter(range(10**6))
-
-
-def d(unit: str, kind: str, value: str, position: int = 10, revoked: bool = False) -> Decision:
-    return Decision(f"d{next(_ids)}", unit, kind, value, "理由", "event", position, revoked=revoked)
-
-
-def by_grade(result) -> dict[str | None, list[str]]:
-    out: dict[str | None, list[str]] = {}
-    for u in result.units:
-        out.setdefault(u.grade, []).append(u.unit)
-    return out
-
-
-def names(prefix: str, first: int, last: int) -> list[str]:
-    return [f"{prefix}{i:02d}" for i in range(first, last + 1)]
-
-
-def quota(result, grade: str) -> tuple[int | None, int]:
-    q = next(q for q in result.quotas if q.grade == grade)
-    return q.seats, q.given
-
+from tests.grading_cases import (
+    BP,
+    BP_BOTTOM_TIE,
+    BP_FEW,
+    BP_HIGH,
+    HY,
+    HY_TOTALS,
+    OUTSIDE,
+    TIED,
+    by_grade,
+    d,
+    names,
+    quota,
+    rules,
+    units,
+)
 
 # ---- HY ----------------------------------------------------------------------------------------------------------
 
@@ -234,109 +167,6 @@ def test_bp_outside_ranking_missing_rank_pending_and_fault_caps():
     assert result.pending
 
 
-# ---- ties --------------------------------------------------------------------------------------------------------
-
-TIED = HY_TOTALS[:6] + ["83", "83"] + HY_TOTALS[8:]  # H07 and H08 share rank 7 across the 优秀 boundary
-
-
-def test_tie_broken_by_a_component():
-    entries = units("H", TIED, {"H07": {"班子成员评议": "9.0"}, "H08": {"班子成员评议": "9.5"}})
-    result = grade_group(rules(HY, tie_breakers=["班子成员评议"]), entries, [], {})
-    assert result.unit("H08").grade == "优秀" and result.unit("H07").grade == "良好"
-    assert result.unit("H07").rank == result.unit("H08").rank == 7
-    assert result.unit("H07").reasons == ["tie at total 83 across the 优秀 boundary (H07, H08: 2 units for 1 seat(s)); "
-                                          "broken by 班子成员评议 (班子成员评议 9.0): does not take 优秀"]
-    assert by_grade(result)["良好"] == ["H07"] + names("H", 9, 17)
-    assert quota(result, "优秀") == (7, 7) and result.notes == []
-
-
-def test_tie_better_policy_exceeds_the_quota_and_says_why():
-    result = grade_group(rules(HY), units("H", TIED), [], {})
-    grades = by_grade(result)
-    assert grades["优秀"] == names("H", 1, 8) and grades["良好"] == names("H", 9, 18)
-    assert quota(result, "优秀") == (7, 8)
-    assert "all tied units get the better grade 优秀: quota exceeded by 1" in result.unit("H07").reasons[0]
-    assert result.notes == [
-        "tie at total 83 across the 优秀 boundary (H07, H08: 2 units for 1 seat(s)): all get 优秀; the 优秀 quota is "
-        "exceeded by 1 (tie policy better)",
-        "优秀: 8 units for 7 seat(s), quota exceeded: tie at the boundary (all tied units get the better grade)"]
-
-
-def test_tie_breaker_missing_for_a_unit_falls_back_to_the_policy():
-    entries = units("H", TIED, {"H08": {"班子成员评议": "9.5"}})
-    result = grade_group(rules(HY, tie_breakers=["班子成员评议"]), entries, [], {})
-    assert result.unit("H07").grade == result.unit("H08").grade == "优秀"
-    assert result.notes[0].endswith("tie-breaker 班子成员评议 is missing for H07 and is not used")
-
-
-def test_tie_withhold_then_a_tie_decision_settles_it():
-    withhold = rules(HY, tie_policy="withhold")
-    waiting = grade_group(withhold, units("H", TIED), [], {})
-    assert waiting.pending
-    assert by_grade(waiting) == {"优秀": names("H", 1, 6), None: names("H", 7, 25)}
-    assert waiting.unit("H07").reasons[0].endswith("grade withheld until a signed tie decision settles it")
-    assert waiting.unit("H20").reasons == ["grade pending: it depends on the unsettled tie at the 优秀 boundary"]
-    assert "pending until signed tie decisions settle it (tie policy withhold)" in waiting.notes[0]
-
-    settled = grade_group(withhold, units("H", TIED), [d("H08", "tie", "优秀")], {})
-    assert not settled.pending
-    assert by_grade(settled) == {"优秀": names("H", 1, 6) + ["H08"], "良好": ["H07"] + names("H", 9, 17),
-                                 "合格": names("H", 18, 22), "不合格": names("H", 23, 25)}
-    assert settled.unit("H08").reasons[0].endswith(": takes 优秀") and "tie decision d" in settled.unit("H08").reasons[0]
-    assert settled.unit("H07").reasons[0].endswith("settled by the tie decisions for the others: does not take 优秀")
-
-    other_way = grade_group(withhold, units("H", TIED), [d("H08", "tie", "良好")], {})
-    assert other_way.unit("H07").grade == "优秀" and other_way.unit("H08").grade == "良好"
-
-
-def test_tie_decisions_giving_both_the_seat_are_reported():
-    decisions = [d("H07", "tie", "优秀"), d("H08", "tie", "优秀")]
-    result = grade_group(rules(HY, tie_policy="withhold"), units("H", TIED), decisions, {})
-    assert quota(result, "优秀") == (7, 8)
-    assert "the tie decisions give 优秀 to 2 units, 1 more than its seats" in result.notes[0]
-    assert result.notes[-1] == "优秀: 8 units for 7 seat(s), quota exceeded: tie decision"
-
-
-def test_three_way_tie_partly_broken_by_component():
-    totals = HY_TOTALS[:5] + ["85", "85", "85"] + HY_TOTALS[8:]  # H06–H08 tied for 2 优秀 seats
-    comps = {"H06": {"班子成员评议": "9.8"}, "H07": {"班子成员评议": "9"}, "H08": {"班子成员评议": "9.0"}}
-    result = grade_group(rules(HY, tie_breakers=["班子成员评议"]), units("H", totals, comps), [], {})
-    assert [result.unit(u).grade for u in ("H06", "H07", "H08")] == ["优秀", "优秀", "优秀"]
-    assert "broken by 班子成员评议 (班子成员评议 9.8): takes 优秀" in result.unit("H06").reasons[0]
-    assert "quota exceeded by 1" in result.unit("H07").reasons[0]
-    assert quota(result, "优秀") == (7, 8)
-
-
-BP_BOTTOM_TIE = BP_FEW[:27] + ["73", "73"]  # T28 and T29 share the last rank
-
-
-def test_bottom_tie_better_policy_leaves_the_较差_share_short():
-    result = grade_group(rules(BP), units("T", BP_BOTTOM_TIE), [], {})
-    assert result.unit("T28").grade == result.unit("T29").grade == "一般"
-    assert quota(result, "较差") == (1, 0)
-    assert any(n.endswith("none takes 较差; the 较差 share is short by 1 (tie policy better)") for n in result.notes)
-
-
-def test_bottom_tie_breaker_puts_the_lower_component_in_较差():
-    comps = {"T28": {"领导评价": "8"}, "T29": {"领导评价": "9"}}
-    result = grade_group(rules(BP, tie_breakers=["领导评价"]), units("T", BP_BOTTOM_TIE, comps), [], {})
-    assert (result.unit("T28").grade, result.unit("T29").grade) == ("较差", "一般")
-
-
-def test_bottom_tie_withheld_then_decided():
-    withhold = rules(BP, tie_policy="withhold")
-    waiting = grade_group(withhold, units("T", BP_BOTTOM_TIE), [], {})
-    assert by_grade(waiting)[None] == ["T28", "T29"] and waiting.pending
-    assert by_grade(waiting)["一般"] == names("T", 20, 27)  # the top-down grades do not wait for the bottom
-    settled = grade_group(withhold, units("T", BP_BOTTOM_TIE), [d("T29", "tie", "较差")], {})
-    assert (settled.unit("T28").grade, settled.unit("T29").grade) == ("一般", "较差") and not settled.pending
-
-
-def test_tie_decision_without_a_tie_is_noted():
-    result = grade_group(rules(HY), units("H", HY_TOTALS), [d("H03", "tie", "优秀")], {})
-    assert result.unit("H03").grade == "优秀"
-    assert result.notes == [f"tie decision {result.notes[0].split()[2]} for H03 is not used: H03 is in no tie at a "
-                            "quota boundary"]
 
 
 # ---- falsification, withholding, decision bookkeeping ------------------------------------------------------------
@@ -420,70 +250,3 @@ def test_outcomes_mark_every_unit_sharing_the_last_rank():
     outcomes = grade_group(rules(BP), units("T", BP_BOTTOM_TIE), [], {}).outcomes()
     assert [u for u, o in outcomes.items() if o.last_place] == ["T28", "T29"]
     assert outcomes["T01"].grade == "好"
-
-
-# ---- properties --------------------------------------------------------------------------------------------------
-
-RULESETS = {"HY": HY, "BP": BP}
-FAULTS = {"HY": ["通报批评", "一票否决", "腐败或不团结", "虚报瞒报"], "BP": ["党建工作不达标", "重大安全生产责任事故"]}
-
-
-@st.composite
-def groups(draw):
-    kind = draw(st.sampled_from(sorted(RULESETS)))
-    overrides = {"rounding": draw(st.sampled_from(["floor", "half_up", "ceiling"])),
-                 "tie_policy": draw(st.sampled_from(["better", "withhold"])),
-                 "unused_seats": draw(st.sampled_from(["lapse", "pass_down"])),
-                 "tie_breakers": draw(st.sampled_from([[], ["c"]]))}
-    count = draw(st.integers(1, 30))
-    # totals drawn from a narrow range of halves, so that ties at boundaries are frequent
-    totals = draw(st.lists(st.integers(110, 200).map(lambda k: Decimal(k) / 2), min_size=count, max_size=count))
-    comps = draw(st.lists(st.sampled_from([None, Decimal(8), Decimal(9)]), min_size=count, max_size=count))
-    entries = [GradeInput(f"u{i}", t, {} if c is None else {"c": c}) for i, (t, c) in enumerate(zip(totals, comps))]
-    faulted = draw(st.lists(st.tuples(st.integers(0, count - 1), st.sampled_from(FAULTS[kind])), max_size=6))
-    decisions = [Decision(f"f{i}", f"u{u}", "fault", name, "r", "e", i) for i, (u, name) in enumerate(faulted)]
-    return rules(RULESETS[kind], **overrides), entries, decisions
-
-
-@st.composite
-def decided_groups(draw):
-    """A group with decisions of every kind, values valid or not, some revoked."""
-    rules_, entries, decisions = draw(groups())
-    kinds = {"direct_grade": list(rules_.achievements) + ["未知成绩"], "leading_group": list(rules_.grades),
-             "tie": list(rules_.grades), "withhold": ["调查"], "assign": list(rules_.grades),
-             "falsification": ["虚报"], "fault": list(rules_.faults)}
-    for i in range(draw(st.integers(0, 8))):
-        kind = draw(st.sampled_from(sorted(kinds)))
-        decisions.append(Decision(f"x{i}", draw(st.sampled_from([e.unit for e in entries])), kind,
-                                  draw(st.sampled_from(kinds[kind])), "r", "e", draw(st.integers(0, 20)),
-                                  revoked=draw(st.booleans())))
-    return rules_, entries, decisions
-
-
-@settings(max_examples=300, deadline=None)
-@given(decided_groups(), st.randoms(use_true_random=False))
-def test_grades_do_not_depend_on_input_order(group, rnd):
-    rules_, entries, decisions = group
-    shuffled_entries, shuffled_decisions = list(entries), list(decisions)
-    rnd.shuffle(shuffled_entries)
-    rnd.shuffle(shuffled_decisions)
-    first = grade_group(rules_, entries, decisions, {}).to_dict()
-    assert grade_group(rules_, shuffled_entries, shuffled_decisions, {}).to_dict() == first
-
-
-@settings(max_examples=300, deadline=None)
-@given(groups())
-def test_no_grade_exceeds_its_quota_except_by_a_reported_tie(group):
-    rules_, entries, decisions = group
-    result = grade_group(rules_, entries, decisions, {})
-    for q in result.quotas:
-        if q.seats is not None and q.given > q.seats + q.received:
-            assert any(n.startswith(f"{q.grade}: {q.given} units for {q.seats + q.received} seat(s), "
-                                         "quota exceeded: tie")
-                       for n in result.notes)
-            assert any(f"the {q.grade} quota is exceeded" in n for n in result.notes)
-    for u in result.units:
-        assert (u.grade is None) == u.pending
-        if u.pending:  # only an unsettled tie leaves a unit without a grade here
-            assert rules_.tie_policy == "withhold" and any("pending until signed tie decisions" in n
-                                                           for n in result.notes)
