@@ -30,3 +30,27 @@ def db_url(request, tmp_path) -> str:
             pytest.fail("LEDGER_TEST_PG is not set: run the suite through tests/run_suite.py")
         pytest.skip("no PostgreSQL server (run through tests/run_suite.py)")
     return _pg_database()
+
+
+@pytest.fixture(scope="module")
+def bp():
+    """The bp-2017.toml example scheme, loaded once per module."""
+    from tests.scoring_cases import example
+
+    return example("bp-2017.toml")
+
+
+@pytest.fixture(scope="module")
+def hy():
+    """The hy-2017.toml example scheme, loaded once per module."""
+    from tests.scoring_cases import example
+
+    return example("hy-2017.toml")
+
+
+@pytest.fixture(scope="module")
+def dy():
+    """The dy-2013.toml example scheme, loaded once per module."""
+    from tests.scoring_cases import example
+
+    return example("dy-2013.toml")

@@ -111,7 +111,7 @@ def attempt(hy: Hy, *args, stored_ok: tuple[str, ...] = ("Stored",), env: dict |
     return res
 
 
-# ---- scheme files: mutations of the examples ----------------------------------------------------------------------
+# ---- scheme adoption through the CLI (file-level fuzz: test_hostile_schemes.py) -----------------------------------
 
 @settings(max_examples=25, **FAST)
 @given(data=mutated_scheme())

@@ -17,20 +17,7 @@ def example(name: str):
     path = EXAMPLES / name
     return load_scheme(path.read_text(encoding="utf-8"), str(path))
 
-
-@pytest.fixture(scope="module")
-def bp():
-    return example("bp-2017.toml")
-
-
-@pytest.fixture(scope="module")
-def hy():
-    return example("hy-2017.toml")
-
-
-@pytest.fixture(scope="module")
-def dy():
-    return example("dy-2013.toml")
+# bp, hy and dy (the example schemes, loaded once per module) are fixtures in conftest.py
 
 
 # ---- the examples ------------------------------------------------------------------------------------------------
