@@ -5,12 +5,17 @@ import json
 
 from tests.cliharness import Cli
 
+FROZEN_2017_RESULT = "d7e9be9ab2dc54890666d145d0761ea45a05d3b94d58410eeb9ee6b91199459c"
+
 
 def test_demo_builds_a_closed_verifiable_year(tmp_path):
     folder = tmp_path / "demo"
     run = Cli(str(folder / "ledger.db"), tmp_path)
     res = run("demo", "--dir", folder).ok()
     assert "2017 乡镇" in res.out and "2017 closed at position" in res.out
+    # frozen: a closed year's result hash must not move when the scoring, grading or result-table code changes
+    # (verify replays closed years against the hash their closers signed); a change here breaks every closed year
+    assert f"2017 closed at position 1991; result sha256 {FROZEN_2017_RESULT}" in res.out
     grades = json.loads(run("grades", "--year", "2017", "--format", "json").ok().out)
     assert grades["closed"] and len(grades["units"]) == 135
     by_unit = {u["unit"]: u for u in grades["units"]}
