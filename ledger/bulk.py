@@ -127,20 +127,22 @@ def append_many(ledger: Ledger, signed: Iterable[Signed], progress: Callable[[in
     # and the workers can compute each act's Merkle leaf, which covers it, along with its signature
     clock = datetime_now_with_tzinfo()
     accepted: list[Signed] = []
-    known: dict[tuple[str, int], tuple[str, bytes]] = {}  # (stream, version) -> (event id, leaf hash)
+    known: dict[tuple[str, int], tuple[str, bytes, str]] = {}  # (stream, version) -> (event id, leaf hash, type)
     pseudo = (StoredAct(0, "", 0, "", env, sig, clock.isoformat()) for env, sig in acts)
-    for index, (act, (eid, leaf, _why, key)) in enumerate(prechecked(pseudo, workers, keys), 1):
+    for index, (act, (eid, leaf, _why, key, shape)) in enumerate(prechecked(pseudo, workers, keys), 1):
         envelope, signature = act.envelope, act.signature
         if _stored_already(source, envelope, eid):
             continue
+        if shape is not None:  # check_shape, run on the pool, refused it
+            raise _refusal(index, envelope, shape)
         try:
-            validate(envelope, signature, source, clock, checked_key=key)
+            validate(envelope, signature, source, clock, checked_key=key, shape_checked=True)
         except LedgerError as exc:
             raise _refusal(index, envelope, str(exc)) from None
         source.admit(envelope, eid)
         accepted.append((envelope, signature))
         if leaf is not None:
-            known[(envelope["stream"], envelope["version"])] = (eid, leaf)
+            known[(envelope["stream"], envelope["version"])] = (eid, leaf, envelope["type"])
     stored = 0
     for start in range(0, len(accepted), batch):
         part = accepted[start:start + batch]

@@ -8,24 +8,25 @@ checkpoint stored in the log, with the derived log index, and with checkpoints h
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Union
 from uuid import UUID
 
 from .acts import stream_of
-from .canonical import canonical, sha256_hex
+from .canonical import canonical
 from .checkpoint import Checkpoint, CheckpointError, verify_signatures
 from .clock import parse_time
 from .errors import LedgerError
-from .log_index import id_and_leaf, leaf_bytes, log_entries
-from .merkle import Frontier, leaf_hash
+from .log_index import decode_state, id_and_leaf, leaf_bytes, stored_rows
+from .merkle import MemoryNodeStore, leaf_hash, root as tree_root
 from .registry import Registry
 from .signing import verify_bytes
 from .store import StoredAct
-from .validation import validate
+from .validation import check_shape, validate
 from .years import YearState
 
 TOPICS = {1: "kaohe:Stream.Opened"}
@@ -69,8 +70,9 @@ class MemorySource:
         self.ledger_id: str | None = None
         self._registry = Registry()
         self.streams: dict[UUID, list[tuple[dict, str]]] = {}
-        self.roots: list[bytes] = []  # roots[n-1] = root of the first n events
-        self.frontier = Frontier()
+        # every perfect subtree of the log so far: a root at any size in O(log n) when a check or checkpoint asks
+        # (a root kept for every size cost a dozen hashes an event at a million)
+        self.nodes = MemoryNodeStore()
         # year -> its state, folded as year-stream acts are admitted: refolding it for every act would re-read (and
         # re-hash) the scheme text each time
         self._years: dict[int, YearState] = {}
@@ -100,10 +102,10 @@ class MemorySource:
         return list(self.streams.get(stream, []))
 
     def log_size(self) -> int:
-        return len(self.roots)
+        return self.nodes.size
 
     def root_at(self, size: int) -> bytes:
-        return self.roots[size - 1]
+        return tree_root(self.nodes, size)
 
     def admit(self, envelope: dict, eid: str) -> None:
         """Fold an act that passed its checks."""
@@ -119,38 +121,43 @@ class MemorySource:
                 state.apply(envelope, eid, signer.person if signer else envelope["signer"])
 
     def add_leaf(self, leaf: bytes) -> None:
-        self.frontier.append(leaf)
-        self.roots.append(self.frontier.root())
+        self.nodes.append(leaf)
 
 
-def verify_log(acts: Iterable[StoredAct], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
+Item = Union[StoredAct, tuple]  # a StoredAct, or (StoredAct, the stored state bytes it was decoded from)
+
+
+def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
                progress: Callable[[int], None] | None = None, workers: int | None = None
                ) -> tuple[Report, MemorySource]:
     """Verify stored acts in log order; `indexed` maps positions to leaf hashes of the derived index, if any.
 
     Signatures, event ids and Merkle leaves are computed on `workers` processes (default: every core) ahead of the
-    fold, which stays sequential: each act is still checked against the state of the acts before it."""
+    fold, which stays sequential: each act is still checked against the state of the acts before it. Acts given
+    with their stored bytes (`stored_acts`) travel to the workers as those bytes, which they decode themselves."""
     report, source = Report(), MemorySource()
     stored_checkpoints: list[Checkpoint] = []
-    # where the index, written as each event was stored, saw every leaf: names a moved or removed event precisely
-    indexed_at = {leaf: pos for pos, leaf in sorted(indexed.items(), reverse=True)} if indexed else {}
+    indexed_at: dict[bytes, int] | None = None
     seen: dict[str, int] = {}
     position = 0
-    for act, (eid, leaf, leaf_problem, key) in prechecked(acts, workers):
+    for act, (eid, leaf, leaf_problem, key, shape_problem) in prechecked(acts, workers):
         position += 1
         clean = not report.failures  # events after the first failure are hashed, not re-checked against its state
         if leaf is None:
             report.fail(position, eid, f"cannot be encoded: {leaf_problem}")
             leaf = leaf_hash(b"")
         source.add_leaf(leaf)
-        if indexed and position in indexed and indexed[position] != leaf:
+        if indexed and indexed.get(position, leaf) != leaf:
+            if indexed_at is None:  # where the index saw every leaf: names a moved or removed event precisely
+                indexed_at = {h: pos for pos, h in sorted(indexed.items(), reverse=True)}
             report.fail(position, eid, _moved(position, indexed_at.get(leaf)))
         problem = _row_problem(act)
-        if eid and eid in seen:
+        if eid in seen and eid:
             problem = f"is a copy of the event at position {seen[eid]} (stored twice)"
-        seen.setdefault(eid, position)
+        else:
+            seen[eid] = position
         if problem is None and clean:
-            problem = _check(act, source, key)
+            problem = shape_problem or _check(act, source, key)
             if problem is None:
                 report.signatures_checked += 1
         if problem is not None:
@@ -164,7 +171,7 @@ def verify_log(acts: Iterable[StoredAct], external: list[Checkpoint] = (), index
     if progress:
         progress(position)
     report.size = position
-    report.root = source.frontier.root()
+    report.root = tree_root(source.nodes, position)
     if indexed and max(indexed) > position:
         report.fail(0, "", f"{_upper(_span(position + 1, max(indexed)))} missing: the log index, written as "
                            f"events were stored, holds {max(indexed)} events, the store only {position} "
@@ -176,16 +183,28 @@ def verify_log(acts: Iterable[StoredAct], external: list[Checkpoint] = (), index
     return report, source
 
 
+# ---- the stored events as bytes: read once, decoded once per process -----------------------------------------------
+
+def stored_acts(store, batch: int = 2000) -> Iterator[tuple[StoredAct, bytes]]:
+    """Every stored act in log order with the state bytes it was decoded from (what `store.read` gives, read with
+    one plain SELECT a batch and decoded by `decode_state`; the workers decode the same bytes)."""
+    for nid, stream, version, topic, state in stored_rows(store, batch=batch):
+        yield StoredAct(nid, stream, version, topic, *decode_state(state)), state
+
+
 # ---- what can be computed for each event apart from the others, spread over processes -----------------------------
 
 CHUNK = 2000  # events per task; a log shorter than one chunk is checked in-process (a pool takes ~0.1 s to start)
 _POOLS: dict[int, object] = {}
+_RESULT = 65  # bytes per event in a worker's answer: event id digest, leaf hash, flags
+_HAS_ID, _HAS_LEAF, _VERIFIED = 1, 2, 4
 
 
-def prechecked(acts: Iterable[StoredAct], workers: int | None = None, keys: dict[str, str] | None = None
+def prechecked(acts: Iterable[Item], workers: int | None = None, keys: dict[str, str] | None = None
                ) -> Iterator[tuple[StoredAct, tuple]]:
     """Each act with (event id, Merkle leaf hash or None, why the leaf cannot be encoded, the public key its
-    signature verified with or None), computed on `workers` processes a few chunks ahead of the caller.
+    signature verified with or None, why `check_shape` refused it or None), computed on `workers` processes a few
+    chunks ahead of the caller (an act not stored yet carries the time its caller will record it at).
 
     The key tried for an act is the one its signer's key id names in `keys` (key id -> public key text) or in a
     genesis or signatory.added act seen before it; `validate(..., checked_key=…)` trusts the result only if the
@@ -194,19 +213,26 @@ def prechecked(acts: Iterable[StoredAct], workers: int | None = None, keys: dict
     known = dict(keys or {})
     source, pending, pool = iter(acts), deque(), None
     while True:
-        chunk = list(islice(source, CHUNK))
+        chunk = [item if type(item) is tuple else (item, None) for item in islice(source, CHUNK)]
         if chunk:
-            tasks = [(_key_for(act, known), act.envelope, act.signature, act.recorded_at) for act in chunk]
+            tasks = [(_key_for(act, known), state if state is not None else
+                      (act.envelope, act.signature, act.recorded_at)) for act, state in chunk]
             if pool is None and (workers <= 1 or (len(chunk) < CHUNK and not pending)):
-                pending.append((chunk, _precheck_many(tasks)))
+                pending.append((chunk, tasks, _precheck_many(tasks)))
             else:
                 pool = pool or _pool(workers)
-                pending.append((chunk, pool.apply_async(_precheck_many, (tasks,))))
+                pending.append((chunk, tasks, pool.apply_async(_precheck_many, (tasks,))))
         if not pending:
             return
         if not chunk or len(pending) > 2 * workers:
-            done, result = pending.popleft()
-            yield from zip(done, result if isinstance(result, list) else result.get())
+            done, tasks, result = pending.popleft()
+            packed, problems, shapes = result if isinstance(result, tuple) else result.get()
+            for i, ((act, _state), (key, _payload)) in enumerate(zip(done, tasks)):
+                at = i * _RESULT
+                flags = packed[at + 64]
+                yield act, (packed[at:at + 32].hex() if flags & _HAS_ID else "",
+                            packed[at + 32:at + 64] if flags & _HAS_LEAF else None,
+                            problems.get(i, ""), key if flags & _VERIFIED else None, shapes.get(i))
 
 
 def _pool(workers: int):
@@ -245,23 +271,43 @@ def _key_for(act: StoredAct, known: dict[str, str]) -> str | None:
         return None  # a malformed act: validate says what is wrong with it
 
 
-def _precheck_many(tasks: list[tuple]) -> list[tuple]:
-    return [_precheck(*task) for task in tasks]
+def _precheck_many(tasks: list[tuple]) -> tuple[bytes, dict[int, str], dict[int, str]]:
+    """For each (key, stored state bytes or (envelope, signature, recorded time)): event id digest, leaf hash and
+    flags packed in `_RESULT` bytes, the leaf problems and the shape problems by index; runs in a worker. Compact on
+    purpose: pickling dicts to the workers and tuples back cost as much as the hashing."""
+    packed, problems, shapes = bytearray(), {}, {}
+    for i, (key, payload) in enumerate(tasks):
+        envelope, signature, recorded_at = decode_state(payload) if type(payload) is bytes else payload
+        shape = _shape_problem(envelope, recorded_at)
+        if shape is not None:
+            shapes[i] = shape
+        digest, leaf, problem, verified = _precheck(key, envelope, signature, recorded_at)
+        packed += digest or bytes(32)
+        packed += leaf or bytes(32)
+        packed.append((digest is not None) * _HAS_ID | (leaf is not None) * _HAS_LEAF | verified * _VERIFIED)
+        if problem:
+            problems[i] = problem
+    return bytes(packed), problems, shapes
+
+
+def _shape_problem(envelope, recorded_at) -> str | None:
+    """Why `check_shape` refuses the act at its record time, or None; worded as `_check` words it."""
+    return _checked(lambda: check_shape(envelope, parse_time(recorded_at, "recorded_at")))
 
 
 def _precheck(key: str | None, envelope, signature, recorded_at) -> tuple:
-    """(event id, leaf hash or None, leaf problem, verified key or None) for one event; runs in a worker."""
+    """(event id digest or None, leaf hash or None, leaf problem, whether `key` verified the signature)."""
     try:
         body = canonical(envelope) if isinstance(envelope, dict) else None
     except LedgerError:
         body = None  # not canonically encodable (a float, say): reported as such by the leaf
-    eid = sha256_hex(body) if body is not None else ""
+    digest = hashlib.sha256(body).digest() if body is not None else None
     if recorded_at is None:  # an act not stored yet (a bulk append): it has no leaf
         leaf, problem = None, ""
     else:
         leaf, problem = _leaf(body, envelope, signature, recorded_at)
-    verified = key if key is not None and body is not None and verify_bytes(key, body, signature) is None else None
-    return eid, leaf, problem, verified
+    verified = key is not None and body is not None and verify_bytes(key, body, signature) is None
+    return digest, leaf, problem, verified
 
 
 def _leaf(body: bytes | None, envelope, signature, recorded_at) -> tuple[bytes | None, str]:
@@ -274,10 +320,15 @@ def _leaf(body: bytes | None, envelope, signature, recorded_at) -> tuple[bytes |
 
 
 def _check(act: StoredAct, source: MemorySource, checked_key: str | None = None) -> str | None:
-    """Every check that admitted the act, against the state folded so far; the problem, or None."""
+    """The checks of the state that admitted the act (its shape passed on the pool), against the state folded so
+    far; the problem, or None."""
+    return _checked(lambda: validate(act.envelope, act.signature, source, parse_time(act.recorded_at, "recorded_at"),
+                                     checked_key=checked_key, shape_checked=True))
+
+
+def _checked(run: Callable[[], object]) -> str | None:
     try:
-        validate(act.envelope, act.signature, source, parse_time(act.recorded_at, "recorded_at"),
-                 checked_key=checked_key)
+        run()
     except LedgerError as exc:
         return str(exc)
     except Exception as exc:  # a tampered store must never crash the verifier: report the event instead
@@ -326,16 +377,16 @@ def _as_checkpoint(ledger_id: str, act: dict) -> Checkpoint:
 def _compare_all(report: Report, source: MemorySource, checkpoints: list[tuple[Checkpoint, str]]) -> None:
     """Compare each checkpoint with the recomputed tree; a mismatch is narrowed to the positions after the largest
     smaller checkpoint that matches."""
-    n = len(source.roots)
+    n = source.log_size()
     matching = sorted({cp.size for cp, _ in checkpoints if cp.size <= n and (not cp.size or
-                                                                             source.roots[cp.size - 1] == cp.root)})
+                                                                             source.root_at(cp.size) == cp.root)})
     for cp, what in checkpoints:
         report.checkpoints_checked += 1
         if cp.size > n:
             report.fail(0, "", f"{_upper(_span(n + 1, cp.size))} missing: the {what} of size {cp.size} ({cp.time}) "
                                f"is beyond the log, which holds {n} events (events were removed or the store was "
                                "rolled back)")
-        elif cp.size and source.roots[cp.size - 1] != cp.root:
+        elif cp.size and source.root_at(cp.size) != cp.root:
             after = max((size for size in matching if size < cp.size), default=0)
             where = f"position {cp.size}" if after + 1 == cp.size else f"positions {after + 1} to {cp.size}"
             report.fail(0, "", f"the log's Merkle root at size {cp.size} differs from the {what} of {cp.time}: "
@@ -374,14 +425,3 @@ def _check_forks(report: Report, checkpoints: list[Checkpoint]) -> None:
         if other.root != cp.root:
             report.fail(0, "", f"fork: two signed checkpoints of size {cp.size} have different roots "
                                f"({other.time} and {cp.time}); at most one is this log's")
-
-
-def indexed_leaves(engine) -> dict[int, bytes]:
-    """The derived index's leaf hash per position (for comparison; it is never trusted)."""
-    from sqlalchemy import select
-
-    with engine.connect() as conn:
-        return {int(seq): bytes(h) for seq, h in conn.execute(select(log_entries.c.seq, log_entries.c.leaf_hash))}
-
-
-

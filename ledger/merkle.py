@@ -167,12 +167,18 @@ class MemoryNodeStore:
 
     def append(self, leaf_hash: bytes) -> None:
         """Add the next leaf and every perfect subtree it completes."""
-        idx, level, h = self.size, 0, _check_hash(leaf_hash, "leaf hash")
-        self.put([(0, idx, h)])
-        while idx & 1:
-            h = node_hash(self.levels[level][idx - 1], h)
+        levels, h = self.levels, _check_hash(leaf_hash, "leaf hash")
+        if not levels:
+            levels.append([])
+        idx = len(levels[0])
+        levels[0].append(h)
+        level = 0
+        while idx & 1:  # a right child: hash it with its left sibling, one level up (verify does this per event)
+            h = node_hash(levels[level][idx - 1], h)
             level, idx = level + 1, idx >> 1
-            self.put([(level, idx, h)])
+            if len(levels) == level:
+                levels.append([])
+            levels[level].append(h)
 
     def put(self, nodes: Iterable[Node]) -> None:
         """Store nodes in the order they complete, e.g. the list `Frontier.append` returns."""

@@ -73,10 +73,17 @@ def append_leaves(conn: Connection, start_index: int, leaf_hashes: Sequence[byte
     frontier = load_frontier(conn, start_index)
     rows = []
     for h in leaf_hashes:
-        rows.extend({"level": level, "idx": idx, "hash": node} for level, idx, node in frontier.append(h))
+        rows.extend(frontier.append(h))
     if rows:
-        conn.execute(merkle_nodes.insert(), rows)
+        conn.exec_driver_sql(insert_sql(conn, merkle_nodes.name, ("level", "idx", "hash")), rows)
     return frontier
+
+
+def insert_sql(conn: Connection, table: str, columns: Sequence[str]) -> str:
+    """An INSERT of one row of `columns` in the driver's own parameter style, for `exec_driver_sql` with many rows
+    of plain tuples (a bulk append stores three index rows an event: SQLAlchemy's per-row dicts cost more)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 def root(conn: Connection, size: int) -> bytes:

@@ -21,6 +21,10 @@ CONTEXT = Context(prec=40, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
 
 def parse_decimal(text: str, what: str) -> Decimal:
     """The exact Decimal a text like "-12.50" names; Refused for anything else (1,5 · NaN · 1e3 · "" · >20 digits)."""
+    if type(text) is str:
+        known = _PARSED.get(text)
+        if known is not None:
+            return known
     if not isinstance(text, str):
         raise Refused(f"{what} must be written as text, e.g. \"12.5\"")
     if not _NUMBER.fullmatch(text):
@@ -30,7 +34,24 @@ def parse_decimal(text: str, what: str) -> Decimal:
     digits = text.lstrip("+-").replace(".", "").lstrip("0")
     if len(digits) > MAX_SIGNIFICANT:
         raise Refused(f"{what} {text!r} has more than {MAX_SIGNIFICANT} significant digits")
-    return Decimal(text)
+    value = Decimal(text)
+    if type(text) is str:
+        _remember(_PARSED, text, value)
+    return value
+
+
+# Views parse and show the same few thousand figures again and again. Both caches map an immutable key to an
+# immutable result of a pure function (a text to its exact Decimal; a Decimal to its text, which is the same for
+# equal values, so a value key is sound); they are bounded, and emptied when full.
+_PARSED: dict[str, Decimal] = {}
+_SHOWN: dict[Decimal, str] = {}
+_CACHE_SIZE = 1 << 16
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
 
 
 def parse_count(text: str, what: str) -> int:
@@ -51,10 +72,18 @@ def show(value: Decimal) -> str:
 
     Equal values always show alike (Decimal("2.50") and Decimal("2.5") are one number), so results hash stably.
     """
+    cacheable = type(value) is Decimal and value.is_finite()
+    if cacheable:
+        known = _SHOWN.get(value)
+        if known is not None:
+            return known
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    text = "0" if text in ("-0", "") else text
+    if cacheable:
+        _remember(_SHOWN, value, text)
+    return text
 
 
 def fixed(value: Decimal, places: int) -> str:

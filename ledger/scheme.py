@@ -8,7 +8,9 @@ docs/scheme.md is the reference for the file format.
 from __future__ import annotations
 
 import tomllib
+from collections import abc
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -157,23 +159,42 @@ class Scheme:
 
 def load_scheme(text: str, file: str = "") -> Scheme:
     """Parse and validate a scheme's TOML text; SchemeError names the file, the key path and the problem."""
+    return validated_scheme(text, parse_toml(text, file), file)
+
+
+def validated_scheme(text: str, data: dict, file: str = "") -> Scheme:
+    """The scheme of `text` from its parsed TOML `data`, with every check (what adoption requires)."""
     try:
-        return _load(text)
+        return _load(text, data, lazy=False)
     except SchemeError as exc:
         raise exc.in_file(file) from None
 
 
-def _load(text: str) -> Scheme:
-    if not isinstance(text, str):
-        raise SchemeError("a scheme is TOML text")
+def adopted_scheme(text: str, data: dict, file: str = "") -> Scheme:
+    """The scheme of a text that passed `validated_scheme` when its adoption was checked (read back from the log):
+    the same objects, but each group is built on first use, and the checks across groups are not repeated."""
     try:
-        data = tomllib.loads(text)
+        return _load(text, data, lazy=True)
+    except SchemeError as exc:
+        raise exc.in_file(file) from None
+
+
+def parse_toml(text: str, file: str = "") -> dict:
+    """The TOML of a scheme as plain data; SchemeError if it is not TOML."""
+    if not isinstance(text, str):
+        raise SchemeError("a scheme is TOML text", file=file)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SchemeError(f"not valid TOML: {exc}") from None
+        problem = f"not valid TOML: {exc}"
     except ValueError:  # tomllib converts integers itself: Python refuses one of more than 4300 digits
-        raise SchemeError("not valid TOML: an integer with thousands of digits") from None
+        problem = "not valid TOML: an integer with thousands of digits"
     except RecursionError:  # tomllib nests arrays and inline tables by recursion
-        raise SchemeError("not valid TOML: arrays or tables nested too deeply") from None
+        problem = "not valid TOML: arrays or tables nested too deeply"
+    raise SchemeError(problem, file=file)
+
+
+def _load(text: str, data: dict, lazy: bool) -> Scheme:
     top = Table(data, "")
     year = top.integer("year", required=True, minimum=1949, maximum=2200)
     name = top.name("name")
@@ -189,30 +210,33 @@ def _load(text: str) -> Scheme:
     groups, unit_groups, where = [], {}, {}
     raw = top.table("groups", required=True)
     for group_name, value, path in raw.entries():
-        group = parse_group(group_name, Table(value, path), components)
+        group = parse_group(group_name, Table(value, path), components, lazy)
         for i, unit in enumerate(group.units):
             if unit in unit_groups:
                 raise SchemeError(f"unit {unit!r} is already in group {unit_groups[unit].name!r} "
-                                  f"({where[unit]})", f"{path}.units[{i}]")
-            unit_groups[unit], where[unit] = group, f"{path}.units"
-        _check_grading(group, path, role_ids)
+                                  f"({where[unit]}.units)", f"{path}.units[{i}]")
+            unit_groups[unit], where[unit] = group, path
+        if not lazy:
+            _check_grading(group, path, role_ids)
         groups.append(group)
     if not groups:
         raise SchemeError("a scheme needs at least one group", "groups")
     by_name = {g.name: g for g in groups}
     unit_groups = {u: by_name[g.name] for u, g in unit_groups.items()}
     caps = parse_caps(top.table("caps"))
-    rules = _rules(top, role_ids, default_approvers, by_name, caps)
+    rules = _rules(top, role_ids, default_approvers, by_name, caps, lazy)
     consequences = None
     raw_consequences = top.raw("consequences")
     if raw_consequences is not None:
         if not isinstance(raw_consequences, dict):
             raise SchemeError("expected a table", "consequences")
-        grades = {g for group in groups for g in getattr(group.grading, "grades", ())}
+        # the grade names it uses were checked at adoption; reading them here would build every group
+        grades = None if lazy else {g for group in groups for g in getattr(group.grading, "grades", ())}
         consequences = parse_consequences(raw_consequences, "consequences", grades) if parse_consequences \
             else raw_consequences
     top.done()
-    return Scheme(year, name, text, roles, tuple(unit_groups), tuple(groups), closing, _decision_roles(groups),
+    decision_roles = _LazyDecisionRoles(groups) if lazy else _decision_roles(groups)
+    return Scheme(year, name, text, roles, tuple(unit_groups), tuple(groups), closing, decision_roles,
                   components, rules, caps, consequences, unit_groups)
 
 
@@ -257,6 +281,26 @@ def _check_grading(group: Group, path: str, roles: set[str]) -> None:
             raise SchemeError(f"tie-breaker {name!r} is not one of the group's components", f"{at}.tie_breakers")
 
 
+class _LazyDecisionRoles(abc.Mapping):
+    """`_decision_roles` computed on first use (it reads every group's grading)."""
+
+    def __init__(self, groups: list[Group]):
+        self._groups = groups
+
+    @cached_property
+    def _roles(self) -> dict[str, tuple[str, ...]]:
+        return _decision_roles(self._groups)
+
+    def __getitem__(self, kind: str) -> tuple[str, ...]:
+        return self._roles[kind]
+
+    def __iter__(self):
+        return iter(self._roles)
+
+    def __len__(self) -> int:
+        return len(self._roles)
+
+
 def _decision_roles(groups: list[Group]) -> dict[str, tuple[str, ...]]:
     """Per decision kind, every role some group allows (the unit's own group is checked by decision_roles_for)."""
     merged: dict[str, dict[str, None]] = {}
@@ -267,7 +311,7 @@ def _decision_roles(groups: list[Group]) -> dict[str, tuple[str, ...]]:
 
 
 def _rules(top: Table, roles: set[str], default_approvers: tuple[str, ...] | None, groups: Mapping[str, Group],
-           caps: Caps) -> dict[str, Rule]:
+           caps: Caps, lazy: bool) -> dict[str, Rule]:
     raw = top.table("rules")
     rules: dict[str, Rule] = {}
     if raw is None:
@@ -275,14 +319,14 @@ def _rules(top: Table, roles: set[str], default_approvers: tuple[str, ...] | Non
     for rule_id, value, path in raw.entries():
         table = Table(value, path)
         rule = parse_rule(rule_id, table, roles, default_approvers, groups)
-        applicable = [groups[g] for g in (rule.groups or groups)]
+        applicable = [] if lazy else [groups[g] for g in (rule.groups or groups)]  # lazy: checked at adoption
         if rule.indicator:
             for group in applicable:
                 item = group.items.get(rule.indicator)
                 if item is None or not item.leaf:
                     raise SchemeError(f"{rule.indicator!r} is not a leaf item of group {group.name!r}",
                                       table.at("indicator"))
-        if rule.only_without_task and not any(rule.only_without_task in g.items for g in groups.values()):
+        if rule.only_without_task and not lazy and not any(rule.only_without_task in g.items for g in groups.values()):
             raise SchemeError(f"no group has an item {rule.only_without_task!r}", table.at("only_without_task"))
         for area, names in rule.params.get("area_groups", {}).items():
             for name in names:

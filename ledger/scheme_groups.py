@@ -1,10 +1,10 @@
 """A group (分组) of a scheme: its units, indicator tree, redistributions, components, total formula and grading."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .errors import SchemeError
 from .formula import Formula, parse_formula
@@ -22,13 +22,10 @@ except ModuleNotFoundError as exc:  # pragma: no cover
     parse_grading = None
 
 
-@dataclass(frozen=True, repr=False)
-class Group:
-    """One group. `terms` are the formula's named terms in order, the last being `total` (empty: not scored here,
-    e.g. units graded from an outside ranking); `places` rounds the total half-up."""
+@dataclass(frozen=True)
+class GroupBody:
+    """Everything of a group but its name and units: what `parse_group` builds from the group's table."""
 
-    name: str
-    units: tuple[str, ...]
     indicators: tuple[Indicator, ...] = ()
     redistributions: tuple[Redistribution, ...] = ()
     components: tuple[str, ...] = ()
@@ -37,6 +34,52 @@ class Group:
     grading: Any = None
     title: str = ""
     trees: Mapping[str, Mapping[str, Indicator]] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Group:
+    """One group. `terms` are the formula's named terms in order, the last being `total` (empty: not scored here,
+    e.g. units graded from an outside ranking); `places` rounds the total half-up.
+
+    Name and units are read at once; the rest (`GroupBody`) is built by `build`, at once when a scheme is validated
+    and on first use when a scheme validated at its adoption is read back (a province scheme has 700 groups, and
+    one county's view or act touches a few)."""
+
+    name: str
+    units: tuple[str, ...]
+    build: Callable[[], GroupBody] = field(default=GroupBody, repr=False)
+
+    @cached_property
+    def body(self) -> GroupBody:
+        return self.build()
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        return self.body.indicators
+
+    @property
+    def redistributions(self) -> tuple[Redistribution, ...]:
+        return self.body.redistributions
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return self.body.components
+
+    @property
+    def terms(self) -> tuple[tuple[str, Formula], ...]:
+        return self.body.terms
+
+    @property
+    def places(self) -> int:
+        return self.body.places
+
+    @property
+    def grading(self) -> Any:
+        return self.body.grading
+
+    @property
+    def title(self) -> str:
+        return self.body.title
 
     @cached_property
     def items(self) -> dict[str, Indicator]:
@@ -53,17 +96,25 @@ class Group:
 
     def tree_for(self, unit: str) -> Mapping[str, Indicator]:
         """The unit's effective items (after redistribution), by id, in file order."""
-        return self.trees[unit]
+        return self.body.trees[unit]
 
     def leaves_for(self, unit: str) -> tuple[Indicator, ...]:
-        return tuple(item for item in self.trees[unit].values() if item.leaf)
+        return tuple(item for item in self.body.trees[unit].values() if item.leaf)
 
 
-def parse_group(name: str, table: Table, components: Mapping[str, Any]) -> Group:
-    """One `[groups.<name>]` table; grading is parsed by ledger.grading_rules."""
+def parse_group(name: str, table: Table, components: Mapping[str, Any], lazy: bool = False) -> Group:
+    """One `[groups.<name>]` table; grading is parsed by ledger.grading_rules. With `lazy`, only the units are read
+    now and the rest when first used (for a scheme that was validated in full when it was adopted)."""
     units = table.names("units", required=True)
     if not units:
         raise SchemeError("a group needs at least one unit", table.at("units"))
+    group = Group(name, units, lambda: _parse_body(table, units, components))
+    if not lazy:
+        group.body  # every check now
+    return group
+
+
+def _parse_body(table: Table, units: tuple[str, ...], components: Mapping[str, Any]) -> GroupBody:
     indicators = parse_indicators(table, units)
     items = {item.id: item for item in indicators}
     declared = table.decimal("weight", minimum=0)
@@ -86,10 +137,13 @@ def parse_group(name: str, table: Table, components: Mapping[str, Any]) -> Group
         if not isinstance(grading_table, dict):
             raise SchemeError("expected a table", table.at("grading"))
         grading = parse_grading(grading_table, table.at("grading")) if parse_grading else grading_table
-    group = Group(name, units, indicators, moves, listed or used, terms, places, grading, table.text("title"))
+    title = table.text("title")
     table.done()
-    trees = {unit: effective_tree(items, moves, unit) for unit in units}
-    return replace(group, trees=trees)
+    # units without a redistribution share one tree (read-only mappings): 13,500 copies in a province scheme
+    moved = {unit for move in moves for unit in move.units}
+    plain = effective_tree(items, (), "")
+    trees = {unit: effective_tree(items, moves, unit) if unit in moved else plain for unit in units}
+    return GroupBody(indicators, moves, listed or used, terms, places, grading, title, trees)
 
 
 def _parse_terms(table: Table, sections: tuple[str, ...], components: Mapping[str, Any],

@@ -13,6 +13,9 @@ from .errors import Refused, SchemeError
 from .numbers import parse_decimal
 
 _BARE_KEY = re.compile(r"[^\s.\"'\[\]=#]+")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# a name that passes every check of name_problem at once (\s is what str.strip() removes)
+_GOOD_NAME = re.compile(r"(?!\s)[^\x00-\x1f\x7f]{1,200}(?<!\s)")
 
 
 def key_path(parent: str, key: str | int) -> str:
@@ -124,7 +127,9 @@ class Table:
         for i, item in enumerate(value):
             if not isinstance(item, str):
                 raise SchemeError(f"expected a name, got {_kind(item)}", key_path(self.at(key), i))
-            check_name(item, key_path(self.at(key), i))
+            problem = name_problem(item)  # the key path only when there is a problem: units lists are long
+            if problem:
+                raise SchemeError(problem, key_path(self.at(key), i))
             if item in seen:
                 raise SchemeError(f"{item!r} is listed twice", key_path(self.at(key), i))
             seen.add(item)
@@ -160,15 +165,25 @@ class Table:
 
 def check_name(value: str, path: str) -> str:
     """A unit, group, rule, role or indicator name: non-empty, trimmed, printable, at most 200 characters."""
-    if not value or not value.strip():
-        raise SchemeError("empty name", path)
-    if value != value.strip():
-        raise SchemeError(f"{value!r} has leading or trailing spaces", path)
-    if len(value) > 200:
-        raise SchemeError("name longer than 200 characters", path)
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise SchemeError(f"{value!r} contains a control character", path)
+    problem = name_problem(value)
+    if problem:
+        raise SchemeError(problem, path)
     return value
+
+
+def name_problem(value: str) -> str:
+    """What is wrong with a name (see `check_name`), or ""."""
+    if _GOOD_NAME.fullmatch(value):
+        return ""
+    if not value or not value.strip():
+        return "empty name"
+    if value != value.strip():
+        return f"{value!r} has leading or trailing spaces"
+    if len(value) > 200:
+        return "name longer than 200 characters"
+    if _CONTROL.search(value):
+        return f"{value!r} contains a control character"
+    return ""
 
 
 def check_range(number: Decimal, path: str, minimum: Decimal | int | None = None,

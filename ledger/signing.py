@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from functools import lru_cache
 from typing import Callable
 
 from cryptography.exceptions import InvalidSignature
@@ -58,9 +59,15 @@ def sign_envelope(private: Ed25519PrivateKey, envelope: dict) -> dict:
     return sign_bytes(private, canonical(envelope))
 
 
+@lru_cache(maxsize=4096)
+def _verifier(public_text: str) -> Ed25519PublicKey:
+    # a ledger has a few dozen keys and verify checks every act: loading the key each time cost a tenth of a verify
+    return parse_public_key(public_text)
+
+
 def _verify_ed25519(public_text: str, message: bytes, sig: bytes) -> bool:
     try:
-        parse_public_key(public_text).verify(sig, message)
+        _verifier(public_text).verify(sig, message)
         return True
     except InvalidSignature:
         return False

@@ -182,12 +182,15 @@ class EventStore:
         except AggregateNotFoundError:
             return None
 
-    def save(self, stream: Stream) -> None:
-        """Append the stream's new acts atomically; a concurrent append to the same stream raises Conflict."""
+    def save(self, stream: Stream) -> int | None:
+        """Append the stream's new acts atomically; a concurrent append to the same stream raises Conflict. Returns
+        the notification id of the last act stored (None if the recorder did not say)."""
         try:
-            self.app.save(stream)
+            recordings = self.app.save(stream)
         except IntegrityError:
             raise Conflict("another act was stored in the same stream at the same time") from None
+        ids = [r.notification.id for r in recordings if r.notification is not None]
+        return ids[-1] if ids and ids[-1] else None
 
     def read(self, after: int = 0, batch: int = 1000, upto: int | None = None) -> Iterator[StoredAct]:
         """Every stored act in log order after notification id `after`."""

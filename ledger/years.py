@@ -6,34 +6,64 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
+from . import scheme_cache
 from .canonical import sha256_hex
 from .errors import Refused
 
 if TYPE_CHECKING:
     from .scheme import Scheme
 
-_SCHEMES: dict[str, "Scheme"] = {}
+_SCHEMES: dict[str, "Scheme"] = {}  # by the SHA-256 of the text: schemes validated in full
+_ADOPTED: dict[str, "Scheme"] = {}  # the same for schemes read back from the log, built as used
 
 
 def scheme_from_text(text: str, file: str = "") -> "Scheme":
-    """Parse a scheme once per process per content (the year stream carries the text)."""
-    from .scheme import load_scheme  # the scheme parser is only needed once a year is touched
+    """Parse and validate a scheme in full, once per process per content: what an adoption is checked with."""
+    from .scheme import parse_toml, validated_scheme  # the scheme parser is only needed once a year is touched
 
-    last = _LAST.get("text")
-    if last is text:  # the very string parsed last: no need to hash it again (megabytes for a province)
+    if _LAST.get("text") is text and _LAST["validated"]:
         return _LAST["scheme"]
     digest = sha256_hex(text.encode("utf-8"))
     if digest not in _SCHEMES:
-        _SCHEMES[digest] = load_scheme(text, file)
-        # The parsed scheme lives as long as the process (hundreds of thousands of objects for a province) and so
-        # do the modules loaded by now: move them out of the collector's sight, or every full collection walks
-        # them again — 40% of a county-year's view was spent so.
-        gc.freeze()
-    _LAST.update(text=text, scheme=_SCHEMES[digest])
+        data = parse_toml(text, file)
+        _SCHEMES[digest] = _keep(validated_scheme(text, data, file))
+        if len(text) >= scheme_cache.MIN_TEXT:
+            scheme_cache.store_toml(digest, data)  # the next processes that read this year find it
+    _LAST.update(text=text, scheme=_SCHEMES[digest], validated=True)
     return _SCHEMES[digest]
 
 
-_LAST: dict = {}  # the text object last asked for, and its scheme
+def adopted_scheme_from_text(text: str, file: str = "") -> "Scheme":
+    """The scheme of a year's stored scheme.adopted act, whose text was validated in full before it was stored:
+    once per process per content, its TOML from the user's scheme cache when there (ledger/scheme_cache.py), its
+    groups built as they are used. A scheme this process validated in full is used as it is."""
+    from .scheme import adopted_scheme, parse_toml
+
+    if _LAST.get("text") is text:  # the very string read last: no need to hash it again (megabytes for a province)
+        return _LAST["scheme"]
+    digest = sha256_hex(text.encode("utf-8"))
+    scheme = _SCHEMES.get(digest) or _ADOPTED.get(digest)
+    if scheme is None:
+        large = len(text) >= scheme_cache.MIN_TEXT
+        data = scheme_cache.cached_toml(digest) if large else None
+        if data is None:
+            data = parse_toml(text, file)
+            if large:
+                scheme_cache.store_toml(digest, data)
+        scheme = _ADOPTED[digest] = _keep(adopted_scheme(text, data, file))
+    _LAST.update(text=text, scheme=scheme, validated=digest in _SCHEMES)
+    return scheme
+
+
+def _keep(scheme: "Scheme") -> "Scheme":
+    # The parsed scheme lives as long as the process (hundreds of thousands of objects for a province) and so do
+    # the modules loaded by now: move them out of the collector's sight, or every full collection walks them
+    # again — 40% of a county-year's view was spent so.
+    gc.freeze()
+    return scheme
+
+
+_LAST: dict = {}  # the text object last asked for, its scheme, and whether that was validated in full
 
 
 @dataclass(frozen=True)
@@ -54,8 +84,8 @@ class YearState:
     scheme_text: str | None = None
     scheme_event: str = ""
     closes: list[CloseSignature] = field(default_factory=list)
-    # (text, parsed scheme): scheme_from_text hashes the text to find its cache entry, which costs milliseconds for
-    # a province-sized scheme, and checks read the scheme once per act
+    # (text, parsed scheme): adopted_scheme_from_text hashes the text to find its cache entry, which costs
+    # milliseconds for a province-sized scheme, and checks read the scheme once per act
     _parsed: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -64,7 +94,7 @@ class YearState:
         if text is None:
             raise Refused(f"no scheme has been adopted for {self.year}")
         if self._parsed is None or self._parsed[0] is not text:
-            self._parsed = (text, scheme_from_text(text, f"scheme {self.year}"))
+            self._parsed = (text, adopted_scheme_from_text(text, f"scheme {self.year}"))
         return self._parsed[1]
 
     @property

@@ -36,7 +36,8 @@ class Entry:
 
     @property
     def order(self) -> tuple:
-        return max(_order(a) for a in self.adjustments)
+        adjustments = self.adjustments
+        return _order(adjustments[0]) if len(adjustments) == 1 else max(map(_order, adjustments))
 
     def to_dict(self) -> dict:
         """Plain form: decimals as strings."""
@@ -76,6 +77,14 @@ class UnitAdjustments:
     def into(self, indicator: str) -> list[Entry]:
         return [e for e in self.entries if e.rule.indicator == indicator]
 
+    def by_indicator(self) -> dict[str, list[Entry]]:
+        """Entries of rules that score into an indicator, by indicator (in entry order)."""
+        out: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            if e.rule.indicator:
+                out.setdefault(e.rule.indicator, []).append(e)
+        return out
+
 
 def _order(adj: Adjustment) -> tuple:
     effective = adj.effective_position if adj.effective_position is not None else NEVER
@@ -93,12 +102,13 @@ def apply_adjustments(scheme: Scheme, year: int, adjustments: Iterable[Adjustmen
     result = {unit: UnitAdjustments() for unit in scheme.units}
     ignored: list[str] = []
     pools: dict[tuple[str, str, int], list[tuple[Adjustment, Rule, dict]]] = {}
+    problems: dict[tuple[int, str], str] = {}  # (id of a rule, unit) -> scheme.rule_problem, once per pair
     for adj in sorted(latest.values(), key=_order):
         if adj.unit not in result:
             ignored.append(f"adjustment {adj.id} names unit {adj.unit!r}, which the {year} scheme does not have")
             continue
         origin = adj.origin_year if adj.origin_year is not None else year
-        outcome = _admit(scheme, year, adj, origin, origin_schemes or {})
+        outcome = _admit(scheme, year, adj, origin, origin_schemes or {}, problems)
         if isinstance(outcome, str):
             result[adj.unit].not_counted.append(NotCounted(adj.id, adj.rule, outcome, adj.origin_year))
         else:
@@ -112,8 +122,8 @@ def apply_adjustments(scheme: Scheme, year: int, adjustments: Iterable[Adjustmen
     return result, ignored
 
 
-def _admit(scheme: Scheme, year: int, adj: Adjustment, origin: int,
-           origin_schemes: Mapping[int, Scheme]) -> str | tuple[Rule, dict]:
+def _admit(scheme: Scheme, year: int, adj: Adjustment, origin: int, origin_schemes: Mapping[int, Scheme],
+           problems: dict[tuple[int, str], str]) -> str | tuple[Rule, dict]:
     """The rule and parsed inputs of an adjustment that may count, or the reason it does not."""
     source = origin_schemes.get(origin, scheme) if origin != year else scheme
     try:
@@ -122,11 +132,12 @@ def _admit(scheme: Scheme, year: int, adj: Adjustment, origin: int,
         return f"rule {adj.rule!r} is not in the {origin if source is not scheme else year} scheme"
     if adj.status != "approved":
         return _status_reason(adj, rule)
-    problem = scheme.rule_problem(rule, adj.unit)
+    key = (id(rule), adj.unit)  # the rule is alive (its scheme is) for the whole call: its id names it
+    problem = problems[key] if key in problems else problems.setdefault(key, scheme.rule_problem(rule, adj.unit))
     if problem:
         return problem
     try:
-        parsed = rule.check_inputs(adj.inputs)
+        parsed = _parsed_inputs(rule, adj.inputs)
     except Refused as exc:
         return f"inputs do not fit rule {rule.id}: {exc}"
     only = rule.params.get("area_groups", {}).get(parsed.get("area", ""))
@@ -138,6 +149,51 @@ def _admit(scheme: Scheme, year: int, adj: Adjustment, origin: int,
     if rule.requires_document and not adj.document.strip():
         return f"no document (文号): rule {rule.id} counts only with the document that states it"
     return rule, parsed
+
+
+# (id of a rule, its inputs as pairs) -> (the rule, its parsed inputs) and -> (the rule, its points and how).
+# Parsing and points are pure functions of a frozen rule and text inputs (points use the ledger's own context), and
+# adjustments under one rule repeat a few inputs. An entry holds the rule itself, so its id cannot be taken by
+# another object while the entry lives; a lookup checks it is the very rule.
+_INPUTS: dict[tuple[int, tuple], tuple[Rule, dict]] = {}
+_POINTS: dict[tuple[int, tuple], tuple[Rule, tuple[Decimal, str]]] = {}
+_CACHE_SIZE = 1 << 15
+
+
+def _key(rule: Rule, inputs: Mapping[str, str]) -> tuple | None:
+    if type(inputs) is not dict or not all(type(v) is str for v in inputs.values()):
+        return None
+    return id(rule), tuple(inputs.items())
+
+
+def _parsed_inputs(rule: Rule, inputs: Mapping[str, str]) -> dict:
+    """`rule.check_inputs(inputs)` (Refused as it says), remembered; a fresh dict each time."""
+    key = _key(rule, inputs)
+    known = None if key is None else _INPUTS.get(key)
+    if known is not None and known[0] is rule:
+        return dict(known[1])
+    parsed = rule.check_inputs(inputs)
+    if key is not None:
+        _remember(_INPUTS, key, (rule, dict(parsed)))
+    return parsed
+
+
+def _points(rule: Rule, adj: Adjustment, parsed: dict) -> tuple[Decimal, str]:
+    """`rule.points(parsed)` for the inputs `parsed` was parsed from, remembered."""
+    key = _key(rule, adj.inputs)
+    known = None if key is None else _POINTS.get(key)
+    if known is not None and known[0] is rule:
+        return known[1]
+    points = rule.points(parsed)
+    if key is not None:
+        _remember(_POINTS, key, (rule, points))
+    return points
+
+
+def _remember(cache: dict, key: tuple, value: tuple) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
 
 
 def _status_reason(adj: Adjustment, rule: Rule) -> str:
@@ -166,7 +222,7 @@ def _pool_entries(members: list[tuple[Adjustment, Rule, dict]],
             how = f"{' + '.join(show(p[key]) for _, _, p in keep)} = {show(total)}: {how}"
         entries = [Entry(rule, [a for a, _, _ in keep], points, how, carried_from)] if keep else []
     else:
-        entries = [Entry(rule, [a], *rule.points(parsed), carried_from) for a, _, parsed in keep]
+        entries = [Entry(rule, [a], *_points(rule, a, parsed), carried_from) for a, _, parsed in keep]
     for entry in entries:
         entry.counted = entry.points
     if rule.per_area_cap is not None:
@@ -217,7 +273,7 @@ def _height(member, rule: Rule) -> Decimal:
     """How high a matter's adjustment stands: its level's place in the rule's list, else the size of its points."""
     if "rank_of_level" in member[2]:
         return Decimal(member[2]["rank_of_level"])
-    return rule.points(member[2])[0].copy_abs()
+    return _points(rule, member[0], member[2])[0].copy_abs()
 
 
 def _apply_caps(scheme: Scheme, adjusted: UnitAdjustments) -> None:

@@ -6,6 +6,7 @@ import os
 from ledger.clock import format_time, parse_time
 from ledger.errors import LedgerError, Refused
 
+from .gcpause import collector_paused
 from .replay import LogState, replay
 
 
@@ -56,11 +57,12 @@ def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | N
     from .results import year_results
 
     upto = None if as_of is None else view_position(ledger, as_of, "--as-of")
-    state = year_state(ledger.store, year, upto, groups=groups)
-    ystate = state.year(year)
-    if groups is not None and not (ystate.adopted and {g.name for g in ystate.scheme.groups} >= set(groups)):
-        groups = None
-    return year_results(state, year, groups)
+    with collector_paused():  # folding and scoring allocate much, and make next to no cyclic garbage
+        state = year_state(ledger.store, year, upto, groups=groups)
+        ystate = state.year(year)
+        if groups is not None and not (ystate.adopted and {g.name for g in ystate.scheme.groups} >= set(groups)):
+            groups = None
+        return year_results(state, year, groups)
 
 
 def view_position(ledger, spec: str, what: str = "--from") -> int:

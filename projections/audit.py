@@ -1,10 +1,11 @@
 """`ledger verify` in full: the log's integrity (ledger.integrity) and the replay of every closed year's result."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from ledger.checkpoint import Checkpoint
-from ledger.integrity import Report, indexed_leaves, verify_log
+from ledger.integrity import Report, stored_acts, verify_log
+from ledger.log_index import indexed_leaves
 from ledger.store import StoredAct
 
 from .replay import LoggedAct, fold
@@ -12,15 +13,16 @@ from .results import year_results
 from .viewcheck import view_problems
 
 
-def verify_acts(acts: list[StoredAct] | object, external: list[Checkpoint], indexed: dict[int, bytes] | None,
+def verify_acts(acts: Iterable, external: list[Checkpoint], indexed: dict[int, bytes] | None,
                 progress: Callable[[int], None] | None = None) -> Report:
-    """Verify stored acts, then replay every closed year and compare its result hash with its close."""
+    """Verify stored acts (StoredActs, or `stored_acts` pairs), then replay every closed year and compare its result
+    hash with its close."""
     kept: list[StoredAct] = []
 
     def keep(stream):
-        for act in stream:
-            kept.append(act)
-            yield act
+        for item in stream:
+            kept.append(item[0] if type(item) is tuple else item)  # (act, its stored bytes) from `stored_acts`
+            yield item
 
     report, source = verify_log(keep(acts), external, indexed, progress)
     if report.failures:
@@ -50,7 +52,7 @@ def verify_store(store, external: list[Checkpoint] = (), progress: Callable[[int
     from ledger.log_index import LogIndex
 
     LogIndex(store).ensure_tables()
-    report = verify_acts(store.read(batch=2000), list(external), indexed_leaves(store.engine), progress)
+    report = verify_acts(stored_acts(store), list(external), indexed_leaves(store.engine), progress)
     if report.ok:
         for pos, problem in view_problems(store):
             report.fail(pos, "", f"{problem} (the read models were edited; `ledger rebuild` restores them)")

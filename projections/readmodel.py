@@ -11,46 +11,62 @@ already, rather than recomputed (an RFC 8785 encoding and a hash per event were 
 
 Updating is exactly once: the rows of a batch and the new position are written in one transaction, guarded by the
 position the batch started from; a concurrent or repeated catch-up finds the position moved and starts again.
+
+A load from nothing on SQLite (a rebuild, or the first catch-up of a long log) writes the rows without the secondary
+indexes and builds them at the end, under a mark in `rm_state` that sends any later catch-up to build them first
+should the load stop. A pass remembers each stream it folds (`projections.rowfold`), so a rebuild never looks
+anything up in the tables it is writing.
 """
 from __future__ import annotations
 
-import json
 import weakref
+from itertools import islice
 from typing import Callable
 
-from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text, delete, insert, inspect,
-                        select, update)
+from sqlalchemy import (BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, delete, insert,
+                        inspect, select, update)
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ledger.log_index import LogIndex, event_id, log_entries
+from ledger.log_index import LogIndex, log_entries
+
+from .gcpause import collector_paused
+from .rowfold import RowFolder
+
+# On SQLite an INTEGER primary key is the table's rowid: rows are stored in position order, and no second B-tree is
+# written for the key. Envelopes are stored as the JSON bytes orjson wrote (decoded without a text conversion).
+POS = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _pos() -> Column:
+    return Column("pos", POS, primary_key=True, autoincrement=False)
+
+
+def _columns(*names: str) -> list[Column]:
+    kinds = {"year": lambda: Column("year", Integer, nullable=False),
+             "unit": lambda: Column("unit", String(200), nullable=False),
+             "stream": lambda: Column("stream", String(36), nullable=False),
+             "event_id": lambda: Column("event_id", String(64), nullable=False),
+             "envelope": lambda: Column("envelope", LargeBinary, nullable=False),
+             "until_pos": lambda: Column("until_pos", BigInteger, nullable=True)}
+    return [_pos()] + [kinds[n]() for n in names]
+
 
 metadata = MetaData()
 rm_state = Table("rm_state", metadata, Column("name", String(32), primary_key=True),
                  Column("position", BigInteger, nullable=False), Column("notification_id", BigInteger, nullable=False))
-rm_registry = Table("rm_registry", metadata, Column("pos", BigInteger, primary_key=True, autoincrement=False),
-                    Column("event_id", String(64), nullable=False), Column("stream", String(36), nullable=False),
-                    Column("envelope", Text, nullable=False))
-rm_years = Table("rm_years", metadata, Column("pos", BigInteger, primary_key=True, autoincrement=False),
-                 Column("year", Integer, nullable=False, index=True), Column("event_id", String(64), nullable=False),
-                 Column("stream", String(36), nullable=False), Column("envelope", Text, nullable=False))
-rm_values = Table("rm_values", metadata, Column("pos", BigInteger, primary_key=True, autoincrement=False),
-                  Column("year", Integer, nullable=False), Column("stream", String(36), nullable=False),
-                  Column("event_id", String(64), nullable=False), Column("envelope", Text, nullable=False),
-                  Column("until_pos", BigInteger, nullable=True), Column("unit", String(200), nullable=False),
-                  # (year, unit) serves a whole year's view and one of some units' alike: one index less to write
-                  Index("rm_values_year_unit", "year", "unit"), Index("rm_values_stream", "stream"))
-rm_adjustments = Table("rm_adjustments", metadata, Column("pos", BigInteger, primary_key=True, autoincrement=False),
-                       Column("year", Integer, nullable=False, index=True),
-                       Column("stream", String(36), nullable=False, index=True),
-                       Column("event_id", String(64), nullable=False), Column("envelope", Text, nullable=False),
-                       Column("unit", String(200), nullable=False, index=True))
-rm_decisions = Table("rm_decisions", metadata, Column("pos", BigInteger, primary_key=True, autoincrement=False),
-                     Column("year", Integer, nullable=False, index=True),
-                     Column("stream", String(36), nullable=False, index=True),
-                     Column("event_id", String(64), nullable=False), Column("envelope", Text, nullable=False),
-                     Column("unit", String(200), nullable=False, index=True))
+# Column order is the order of the rows `RowFolder` builds (rows are inserted and compared as plain tuples).
+rm_registry = Table("rm_registry", metadata, *_columns("event_id", "stream", "envelope"))
+rm_years = Table("rm_years", metadata, *_columns("year", "event_id", "stream", "envelope"))
+rm_values = Table("rm_values", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "until_pos"),
+                  # serves a year's view, one of some units', and finding the value a correction supersedes
+                  Index("rm_values_year_unit", "year", "unit"))
+rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "envelope"),
+                       Index("rm_adjustments_unit_year", "unit", "year"), Index("rm_adjustments_stream", "stream"))
+rm_decisions = Table("rm_decisions", metadata, *_columns("year", "unit", "stream", "event_id", "envelope"),
+                     Index("rm_decisions_year_unit", "year", "unit"), Index("rm_decisions_stream", "stream"))
 TABLES = (rm_registry, rm_years, rm_values, rm_adjustments, rm_decisions)
 NAME = "views"
+UNINDEXED = "unindexed"  # an rm_state row present while a load from nothing runs without the secondary indexes
 BATCH = 5000
 
 
@@ -60,9 +76,15 @@ def ensure(engine) -> None:
     catalogue queries, and every view starts with a catch-up)."""
     if engine in _ENSURED:
         return
-    if "rm_values" in inspect(engine).get_table_names():
-        if "rm_values_year_unit" not in {i["name"] for i in inspect(engine).get_indexes("rm_values")}:
-            metadata.drop_all(engine)
+    inspector = inspect(engine)
+    names = set(inspector.get_table_names())
+    if names & {t.name for t in (*TABLES, rm_state)}:
+        current = "rm_values" in names and [c["name"] for c in inspector.get_columns("rm_values")] == \
+            [c.name for c in rm_values.c]
+        if not current:
+            with engine.begin() as conn:
+                for table in (*TABLES, rm_state):
+                    table.drop(conn, checkfirst=True)
     metadata.create_all(engine)
     _ENSURED.add(engine)
 
@@ -98,142 +120,146 @@ def catch_up(store, progress: Callable[[int], None] | None = None, batch: int = 
 def _catch_up_once(store, progress, batch) -> int | None:
     with store.engine.connect() as conn:
         pos, nid = _position(conn)
+        unindexed = _unindexed(conn)
     index = LogIndex(store)
     index.catch_up()  # the index's event ids are read below, rather than recomputed
-    if pos and not _still_matches(store, pos, nid):
+    if pos and not _still_matches(index, pos, nid):
         # the store no longer holds the event the views stopped at (restored or replaced): start again
-        _drop(store)
+        unindexed = _drop(store)
         pos, nid = 0, 0
-    reader = (_Raw(*row) for row in store.read_raw(after=nid, batch=batch))
+    if unindexed and pos:
+        _index(store)  # a load from nothing that stopped (or runs elsewhere): lookups below need the indexes
+        unindexed = False
+    # The folder remembers, for this pass, the row in force of each value stream and the scope of each adjustment or
+    # decision stream, so a rebuild never looks them up in the tables; streams folded before this pass are.
+    folder = RowFolder(pos)
+    reader = store.read_raw(after=nid, batch=batch)
     while True:
-        chunk = []
-        for act in reader:
-            chunk.append(act)
-            if len(chunk) >= batch:
+        with collector_paused():  # batch by batch: the collector runs between batches
+            chunk = list(islice(reader, batch))
+            if not chunk:
                 break
-        if not chunk:
-            return pos
-        with store.engine.begin() as conn:
-            if _position(conn) != (pos, nid):
-                return None
-            rows = _rows(conn, chunk, pos, _event_ids(conn, chunk))
-            for table, values in rows.items():
-                _insert(conn, table, values)
-            new_pos, new_nid = pos + len(chunk), chunk[-1].notification_id
-            if pos == 0 and nid == 0:
-                conn.execute(insert(rm_state).values(name=NAME, position=new_pos, notification_id=new_nid))
-            else:
-                moved = conn.execute(update(rm_state).where(rm_state.c.name == NAME, rm_state.c.position == pos)
-                                     .values(position=new_pos, notification_id=new_nid))
-                if moved.rowcount != 1:
-                    raise IntegrityError("read model moved", None, Exception("concurrent catch-up"))
+            with store.engine.begin() as conn:
+                if _position(conn) != (pos, nid):
+                    return None
+                if pos == 0 and not unindexed and len(chunk) == batch and conn.dialect.name == "sqlite":
+                    _unindex(conn)  # a first load of a long log
+                    unindexed = True
+                rows = folder.fold(chunk, _event_ids(conn, chunk), lambda kind, s: _stream_scope(conn, kind, s))
+                _write(conn, folder, rows)
+                new_pos, new_nid = folder.position, chunk[-1][0]
+                if pos == 0 and nid == 0:
+                    conn.execute(insert(rm_state).values(name=NAME, position=new_pos, notification_id=new_nid))
+                else:
+                    moved = conn.execute(update(rm_state).where(rm_state.c.name == NAME, rm_state.c.position == pos)
+                                         .values(position=new_pos, notification_id=new_nid))
+                    if moved.rowcount != 1:
+                        raise IntegrityError("read model moved", None, Exception("concurrent catch-up"))
         pos, nid = new_pos, new_nid
         if progress:
             progress(pos)
+    if unindexed:
+        _index(store)
+    return pos
 
 
-class _Raw:
-    """A stored event as the read models take it: its place, and its state decoded once (the envelope's JSON text
-    is cut from the stored text rather than encoded again)."""
-
-    __slots__ = ("notification_id", "stream", "version", "text", "state")
-
-    def __init__(self, notification_id: int, stream: str, version: int, _topic: str, text: str):
-        self.notification_id, self.stream, self.version, self.text = notification_id, stream, version, text
-        self.state = json.loads(text)
-
-    @property
-    def envelope(self) -> dict:
-        return self.state["envelope"]
-
-    def envelope_text(self) -> str:
-        """The envelope as the store's JSON encoder wrote it: the text between its key and the signature's, which
-        follows it (the store writes an event's attributes in a fixed order); re-encoded if the text is not so."""
-        start, end = self.text.find('"envelope":'), self.text.rfind(',"signature":')
-        if 0 <= start < end:
-            return self.text[start + 11:end]
-        return _dumps(self.envelope)
+def _unindex(conn) -> None:
+    """Start a load from nothing without the secondary indexes: they are built once at the end (sorting a million
+    keys beats inserting them one by one into B-trees that outgrow the cache). The mark says so to any later
+    catch-up, should this one stop. SQLite only: on PostgreSQL the application's role need not own the tables."""
+    conn.execute(insert(rm_state).values(name=UNINDEXED, position=0, notification_id=0))
+    for table in TABLES:  # after the insert: SQLite's driver holds DDL in the transaction a DML statement began
+        for idx in table.indexes:
+            idx.drop(conn, checkfirst=True)
 
 
-def _dumps(envelope: dict) -> str:
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+def _index(store) -> None:
+    """Build the secondary indexes a load from nothing left out, and remove its mark, in one transaction."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(rm_state).where(rm_state.c.name == UNINDEXED))
+        for table in TABLES:
+            for idx in table.indexes:
+                idx.create(conn, checkfirst=True)
 
 
-def _insert(conn, table, rows: list[dict]) -> None:
-    """Insert rows with the driver's executemany (no per-row statement building: half of a rebuild's time)."""
-    if not rows:
-        return
-    columns = list(rows[0])
+def _write(conn, folder: RowFolder, rows: dict[str, list]) -> None:
+    """Close the superseded value rows of earlier batches, then insert the batch's rows (executemany: no per-row
+    statement building)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
-                         [tuple(row[c] for c in columns) for row in rows])
+    if folder.superseded:
+        conn.exec_driver_sql(f"UPDATE rm_values SET until_pos = {mark} WHERE pos = {mark}",
+                             [(until, p) for p, until in folder.superseded])
+    for until, year, unit, stream in folder.superseded_unseen:
+        # a value folded before this pass: found through (year, unit) — its stream is named for them
+        conn.execute(update(rm_values).where(rm_values.c.year == year, rm_values.c.unit == unit,
+                                             rm_values.c.stream == stream, rm_values.c.until_pos.is_(None))
+                     .values(until_pos=until))
+    folder.superseded.clear()
+    folder.superseded_unseen.clear()
+    for table in TABLES:
+        values = rows[table.name]
+        if values:
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(c.name for c in table.c)}) "
+                                 f"VALUES ({', '.join([mark] * len(table.c))})", values)
+
+
+class Query:
+    """Statements written with `?` run on the connection's DB-API cursor in the driver's parameter style, giving
+    plain tuples (building SQLAlchemy's rows costs as much as the query itself)."""
+
+    def __init__(self, conn):
+        self.cursor = conn.connection.cursor()
+        self.mark = None if conn.dialect.paramstyle == "qmark" else "%s"
+
+    def __call__(self, sql: str, params: tuple = ()) -> list[tuple]:
+        self.cursor.execute(sql if self.mark is None else sql.replace("?", self.mark), params)
+        return self.cursor.fetchall()
 
 
 def _event_ids(conn, chunk) -> dict[int, str]:
     """notification id -> event id of a chunk's events, from the log index (events stored after the index was
     brought up to date are missing: their ids are computed)."""
-    return dict(conn.execute(select(log_entries.c.notification_id, log_entries.c.event_id).where(
-        log_entries.c.notification_id.between(chunk[0].notification_id, chunk[-1].notification_id))).all())
+    return dict(Query(conn)(f"SELECT notification_id, event_id FROM {log_entries.name} WHERE notification_id "
+                            f"BETWEEN ? AND ?", (chunk[0][0], chunk[-1][0])))
 
 
-def _rows(conn, chunk, start: int, ids: dict[int, str]) -> dict:
-    """The rows a chunk of stored acts adds; closes superseded value rows as it goes."""
-    rows: dict = {t: [] for t in TABLES}
-    open_values: dict[str, dict] = {}  # stream -> its pending row in this chunk
-    scopes: dict[str, tuple[int, str]] = {}  # adjustment or decision stream -> (year, unit) of its first act
-    # the cut text is checked against a fresh encoding once per chunk: a store writing events otherwise is noticed
-    exact = bool(chunk) and chunk[0].envelope_text() == _dumps(chunk[0].envelope)
-    for offset, act in enumerate(chunk, 1):
-        pos, env = start + offset, act.envelope
-        kind = env["type"]
-        eid = ids.get(act.notification_id) or event_id(env)
-        row = {"pos": pos, "event_id": eid, "stream": act.stream,
-               "envelope": act.envelope_text() if exact else _dumps(env)}
-        if kind in ("ledger.genesis", "signatory.added", "signatory.revoked"):
-            rows[rm_registry].append(row)
-        elif kind in ("scheme.adopted", "year.close.signed"):
-            rows[rm_years].append({**row, "year": env["act"]["year"]})
-        elif kind in ("score.recorded", "evaluation.recorded"):
-            previous = open_values.get(act.stream)
-            if previous is not None:
-                previous["until_pos"] = pos
-            elif act.version > 1:
-                conn.execute(update(rm_values).where(rm_values.c.stream == act.stream, rm_values.c.until_pos.is_(None))
-                             .values(until_pos=pos))
-            value_row = {**row, "year": env["act"]["year"], "until_pos": None, "unit": env["act"]["unit"]}
-            open_values[act.stream] = value_row
-            rows[rm_values].append(value_row)
-        elif kind.startswith(("adjustment.", "decision.")):
-            table = rm_adjustments if kind.startswith("adjustment.") else rm_decisions
-            if kind in ("adjustment.proposed", "decision.recorded"):
-                scope = (env["act"]["year"], env["act"]["unit"])
-            else:
-                scope = scopes.get(act.stream) or _stream_scope(conn, table, act.stream)
-            scopes[act.stream] = scope
-            rows[table].append({**row, "year": scope[0], "unit": scope[1]})
-    return rows
+def _stream_scope(conn, table_name: str, stream: str) -> tuple[int, str] | None:
+    table = rm_adjustments if table_name == rm_adjustments.name else rm_decisions
+    row = conn.execute(select(table.c.year, table.c.unit).where(table.c.stream == stream).limit(1)).first()
+    return None if row is None else (int(row[0]), row[1])
 
 
-def _stream_scope(conn, table, stream: str) -> tuple[int, str]:
-    year, unit = conn.execute(select(table.c.year, table.c.unit).where(table.c.stream == stream).limit(1)).one()
-    return int(year), unit
-
-
-def _still_matches(store, pos: int, nid: int) -> bool:
+def _still_matches(index: LogIndex, pos: int, nid: int) -> bool:
     """Whether position `pos` of the log is still the event (notification) the views were folded up to."""
-    from ledger.log_index import LogIndex
-
-    index = LogIndex(store)
-    index.catch_up()
     row = index.by_position(pos)
     return row is not None and row.notification_id == nid
 
 
-def _drop(store) -> None:
+def _drop(store) -> bool:
+    """Empty the read models; whether the secondary indexes are left out now. On SQLite they go first (emptying the
+    tables with them costs a tenth of a load) and the next load builds them; a load that left them out and stopped
+    has its mark kept."""
     with store.engine.begin() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Debian's SQLite overwrites every freed page with zeros (secure_delete): a quarter of a rebuild's time
+            # here, and nothing in these rows is not in the log, which is kept
+            secure = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
+            conn.exec_driver_sql("PRAGMA secure_delete = 0")
+        unindexed = _unindexed(conn)
+        if sqlite and not unindexed:
+            _unindex(conn)
+            unindexed = True
         for table in TABLES:
             conn.execute(delete(table))
-        conn.execute(delete(rm_state))
+        conn.execute(delete(rm_state).where(rm_state.c.name == NAME))
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA secure_delete = {int(secure)}")
+    return unindexed
+
+
+def _unindexed(conn) -> bool:
+    return conn.execute(select(rm_state.c.name).where(rm_state.c.name == UNINDEXED)).first() is not None
 
 
 def rebuild(store, progress: Callable[[int], None] | None = None) -> int:

@@ -1,14 +1,14 @@
 """A year's view from the read models: the acts it needs, selected by position, folded as a replay would."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
-from sqlalchemy import and_, or_, select
-
 from . import readmodel
-from .readmodel import rm_adjustments, rm_decisions, rm_registry, rm_values, rm_years
+from .readmodel import Query
 from .replay import LoggedAct, LogState, apply
+from .rowfold import loads
+
+COLUMNS = "pos, event_id, stream, envelope"
 
 
 def year_state(store, year: int, upto: int | None = None, units: Iterable[str] | None = None,
@@ -19,33 +19,25 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
     head = readmodel.catch_up(store)
     at = head if upto is None else min(upto, head)
     with store.engine.connect() as conn:
-        rows = [(pos, eid, stream, _decoded(eid, envelope))
-                for table in (rm_registry, rm_years)
-                for pos, eid, stream, envelope in conn.execute(
-                    select(table.c.pos, table.c.event_id, table.c.stream, table.c.envelope).where(table.c.pos <= at))]
+        query = Query(conn)
+        rows = [(pos, eid, stream, _decoded(eid, envelope)) for pos, eid, stream, envelope in query(
+            f"SELECT {COLUMNS} FROM rm_registry WHERE pos <= ? UNION ALL "
+            f"SELECT {COLUMNS} FROM rm_years WHERE pos <= ?", (at, at))]
         if groups is not None:
             units = _units_of(rows, year, list(groups), units)
         units = None if units is None else sorted(set(units))
-
-        def only(table):
-            return () if units is None else (table.c.unit.in_(units),)
-
-        facts = conn.execute(select(rm_values.c.pos, rm_values.c.event_id, rm_values.c.stream, rm_values.c.envelope)
-                             .where(rm_values.c.year == year, rm_values.c.pos <= at,
-                                    or_(rm_values.c.until_pos.is_(None), rm_values.c.until_pos > at),
-                                    *only(rm_values))).all()
+        only, chosen = ("", ()) if units is None else (f" AND unit IN ({', '.join(['?'] * len(units))})", units)
+        # each query is served by an index that leads with the year or the unit: it reads the rows of these units
+        # (or this year) only, whatever the size of the log; the position conditions filter those rows
+        facts = query(f"SELECT {COLUMNS} FROM rm_values WHERE year = ? AND pos <= ? "
+                      f"AND (until_pos IS NULL OR until_pos > ?){only}", (year, at, at, *chosen))
         # earlier years' adjustments may be carried over into this one
-        facts += conn.execute(select(rm_adjustments.c.pos, rm_adjustments.c.event_id, rm_adjustments.c.stream,
-                                     rm_adjustments.c.envelope)
-                              .where(and_(rm_adjustments.c.year <= year, rm_adjustments.c.pos <= at),
-                                     *only(rm_adjustments))).all()
-        facts += conn.execute(select(rm_decisions.c.pos, rm_decisions.c.event_id, rm_decisions.c.stream,
-                                     rm_decisions.c.envelope)
-                              .where(rm_decisions.c.year == year, rm_decisions.c.pos <= at,
-                                     *only(rm_decisions))).all()
-    rows += [(pos, eid, stream, json.loads(envelope)) for pos, eid, stream, envelope in facts]
+        facts += query(f"SELECT {COLUMNS} FROM rm_adjustments WHERE year <= ? AND pos <= ?{only}", (year, at, *chosen))
+        facts += query(f"SELECT {COLUMNS} FROM rm_decisions WHERE year = ? AND pos <= ?{only}", (year, at, *chosen))
+    rows += [(pos, eid, stream, loads(envelope)) for pos, eid, stream, envelope in facts]
+    rows.sort()  # by position (unique)
     state = LogState()
-    for pos, eid, stream, envelope in sorted(rows, key=lambda r: r[0]):
+    for pos, eid, stream, envelope in rows:
         apply(state, LoggedAct(pos, eid, envelope, {}, "", stream, 0))
     state.position = at
     return state
@@ -54,13 +46,13 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
 _LARGE: dict[str, dict] = {}  # event id -> decoded envelope, for the few large ones (adopted schemes)
 
 
-def _decoded(event_id: str, text: str) -> dict:
+def _decoded(event_id: str, data: bytes) -> dict:
     """A registry or year envelope, decoded; an adopted scheme's (megabytes for a province) once per process. An
     event id is the hash of its envelope, so the cached copy is the same envelope; folding never changes it."""
-    if len(text) < 65536:
-        return json.loads(text)
+    if len(data) < 65536:
+        return loads(data)
     if event_id not in _LARGE:
-        _LARGE[event_id] = json.loads(text)
+        _LARGE[event_id] = loads(data)
     return _LARGE[event_id]
 
 

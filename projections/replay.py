@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from ledger.adjustments import AdjustmentState, fold_adjustment, short_id
+from ledger.adjustments import AdjustmentState, proposed, short_id
 from ledger.log_index import event_id
 from ledger.registry import Registry
 from ledger.years import YearState
@@ -65,7 +65,8 @@ class LogState:
     streams: dict[str, str] = field(default_factory=dict)  # stream -> short id of adjustment/decision
 
     def year(self, year: int) -> YearState:
-        return self.years.setdefault(year, YearState(year))
+        found = self.years.get(year)
+        return found if found is not None else self.years.setdefault(year, YearState(year))
 
     def person(self, key_id: str) -> str:
         sig = self.registry.signatories.get(key_id)
@@ -102,47 +103,75 @@ def replay(store, upto: int | None = None, keep_acts: bool = False) -> LogState:
 
 def apply(state: LogState, item: LoggedAct) -> None:
     """Fold one act."""
-    env, act, kind = item.envelope, item.envelope["act"], item.envelope["type"]
-    state.position = item.position
-    if kind in ("ledger.genesis", "signatory.added", "signatory.revoked"):
-        state.registry.apply(env)
-    elif kind in ("scheme.adopted", "year.close.signed"):
-        year = state.year(act["year"])
-        year.apply(env, item.event_id, state.person(env["signer"]))
-        if kind == "year.close.signed":
-            state.close_positions.setdefault(act["year"], act["position"])
-    elif kind == "score.recorded":
-        _set_value(state.scores, (act["year"], act["unit"], act["indicator"]), item)
-    elif kind == "evaluation.recorded":
-        _set_value(state.evaluations, (act["year"], act["unit"], act["component"], act["round"]), item)
-    elif kind.startswith("adjustment."):
-        _apply_adjustment(state, item)
-    elif kind == "decision.recorded":
-        sid = short_id(item.stream)
-        state.streams[item.stream] = sid
-        state.decisions[sid] = DecisionState(sid, act, item.event_id, item.position, env["signer"])
-    elif kind == "decision.revoked":
-        decision = state.decisions.get(state.streams.get(item.stream, ""))
-        if decision is not None:
-            decision.revoked = (item.position, act["reason"])
-
-
-def _set_value(table: dict, key: tuple, item: LoggedAct) -> None:
-    old = table.get(key)
-    history = (old.history if old else []) + [(item.position, item.event_id)]
-    table[key] = Value(item.envelope["act"], item.event_id, item.position, item.envelope["signer"], history)
-
-
-def _apply_adjustment(state: LogState, item: LoggedAct) -> None:
     env = item.envelope
-    if env["type"] == "adjustment.proposed":
-        sid = short_id(item.stream)
-        state.streams[item.stream] = sid
-        state.adjustments[sid] = fold_adjustment(item.stream, [(env, item.event_id)], state.registry)
-        state.adjustment_positions[sid] = [(item.position, env["type"])]
-        return
+    act, kind = env["act"], env["type"]
+    state.position = item.position
+    step = _STEPS.get(kind)
+    if step is not None:
+        step(state, item, env, act)
+    elif kind.startswith("adjustment."):
+        _adjustment_step(state, item, env, act)
+
+
+# One function per act type, found by a dict lookup: a view folds thousands of acts, and most are adjustment steps.
+
+def _registry(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
+    state.registry.apply(env)
+
+
+def _year(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
+    year = state.year(act["year"])
+    year.apply(env, item.event_id, state.person(env["signer"]))
+    if env["type"] == "year.close.signed":
+        state.close_positions.setdefault(act["year"], act["position"])
+
+
+def _score(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
+    _set_value(state.scores, (act["year"], act["unit"], act["indicator"]), item, act, env)
+
+
+def _evaluation(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
+    _set_value(state.evaluations, (act["year"], act["unit"], act["component"], act["round"]), item, act, env)
+
+
+def _decision(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
+    sid = short_id(item.stream)
+    state.streams[item.stream] = sid
+    state.decisions[sid] = DecisionState(sid, act, item.event_id, item.position, env["signer"])
+
+
+def _decision_revoked(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
+    decision = state.decisions.get(state.streams.get(item.stream, ""))
+    if decision is not None:
+        decision.revoked = (item.position, act["reason"])
+
+
+def _set_value(table: dict, key: tuple, item: LoggedAct, act: dict, env: dict) -> None:
+    old = table.get(key)
+    step = (item.position, item.event_id)
+    table[key] = Value(act, item.event_id, item.position, env["signer"], [*old.history, step] if old else [step])
+
+
+def _proposal(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
+    adj = proposed(item.stream, env, item.event_id, state.registry)
+    sid = state.streams[item.stream] = adj.id
+    state.adjustments[sid] = adj
+    state.adjustment_positions[sid] = [(item.position, env["type"])]
+
+
+def _adjustment_step(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
     sid = state.streams.get(item.stream)
     if sid is None:
         return
     state.adjustments[sid].apply(env, item.event_id, state.registry)
     state.adjustment_positions[sid].append((item.position, env["type"]))
+
+
+_STEPS: dict[str, Callable[[LogState, LoggedAct, dict, dict], None]] = {
+    "ledger.genesis": _registry, "signatory.added": _registry, "signatory.revoked": _registry,
+    "scheme.adopted": _year, "year.close.signed": _year,
+    "score.recorded": _score, "evaluation.recorded": _evaluation,
+    "adjustment.proposed": _proposal, "adjustment.approved": _adjustment_step,
+    "adjustment.rejected": _adjustment_step, "adjustment.rescinded": _adjustment_step,
+    "decision.recorded": _decision, "decision.revoked": _decision_revoked,
+}

@@ -38,6 +38,18 @@ class ComponentPoints:
                 "missing": self.missing, "how": self.how}
 
 
+@dataclass(frozen=True)
+class _Basis:
+    """What a unit's explanation is rendered from besides the score's own fields: the group, the indicator sum, the
+    adjustment term, the values the formulas read before the first term, and each term's result in order."""
+
+    group: Group
+    indicators: Decimal
+    adjustment_term: Decimal
+    values: Mapping[str, Decimal]
+    results: tuple[Decimal, ...]
+
+
 @dataclass
 class UnitScore:
     """Everything about one unit's score. `total` is None for a group the scheme does not score (no formula)."""
@@ -53,8 +65,18 @@ class UnitScore:
     adjustments: list[Entry]
     not_counted: list[NotCounted]
     missing: list[str]
-    explain: list[str]
     places: int = 2
+    ranked_among: int = 0  # how many of the group's units are ranked (0: not ranked)
+    _basis: _Basis | None = field(default=None, repr=False, compare=False)
+    _explain: list[str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def explain(self) -> list[str]:
+        """The explanation, a line for every number; rendered on first access (most views never read it)."""
+        if self._explain is None:
+            with localcontext(CONTEXT):
+                self._explain = _explanation(self, self._basis)
+        return self._explain
 
     @property
     def published(self) -> str | None:
@@ -127,18 +149,26 @@ def _latest_evaluations(evaluations) -> dict[tuple[str, str, str], EvaluationSco
 
 
 def _ignored(scheme: Scheme, facts: Facts) -> list[str]:
+    # the facts the scheme cannot place, then in log order (sorting only those: nearly always none)
     lines = []
-    for s in sorted(facts.scores, key=lambda s: (s.position, s.event)):
+    unplaced = []
+    for s in facts.scores:
         group = scheme.unit_groups.get(s.unit)
-        if group is None or s.indicator not in group.tree_for(s.unit) or not group.tree_for(s.unit)[s.indicator].leaf:
-            lines.append(f"score {s.event} for {s.unit} / {s.indicator}: the scheme has no such unit, or no such leaf "
-                         "item for that unit")
-    for e in sorted(facts.evaluations, key=lambda e: (e.position, e.event)):
+        item = None if group is None else group.tree_for(s.unit).get(s.indicator)
+        if item is None or not item.leaf:
+            unplaced.append(s)
+    for s in sorted(unplaced, key=lambda s: (s.position, s.event)):
+        lines.append(f"score {s.event} for {s.unit} / {s.indicator}: the scheme has no such unit, or no such leaf "
+                     "item for that unit")
+    unplaced = []
+    for e in facts.evaluations:
         group = scheme.unit_groups.get(e.unit)
         component = scheme.components.get(e.component)
         if group is None or component is None or e.component not in group.components \
                 or e.round not in component.round_ids:
-            lines.append(f"evaluation {e.event} for {e.unit} / {e.component} / round {e.round!r}: not in the scheme")
+            unplaced.append(e)
+    for e in sorted(unplaced, key=lambda e: (e.position, e.event)):
+        lines.append(f"evaluation {e.event} for {e.unit} / {e.component} / round {e.round!r}: not in the scheme")
     return lines
 
 
@@ -170,47 +200,67 @@ def _component(scheme: Scheme, unit: str, name: str, evaluations) -> ComponentPo
 
 def _score_unit(scheme: Scheme, group: Group, unit: str, scores, averages, evaluations,
                 adjusted: UnitAdjustments) -> UnitScore:
-    explain: list[str] = [f"{unit} ({group.name})"]
-    items = [item_points(item, unit, scores.get((unit, item.id)), averages, adjusted.into(item.id))
+    into = adjusted.by_indicator()
+    items = [item_points(item, unit, scores.get((unit, item.id)), averages, into.get(item.id, []))
              for item in group.leaves_for(unit)]
     indicators = sum((i.points for i in items), ZERO)
-    for item in items:
-        explain.append(f"  item {item.id} [{show(item.floor)}…{show(item.weight)}]: {show(item.points)} — {item.how}")
-    explain.append(f"indicators = {show(indicators)}" + (f" ({' + '.join(show(i.points) for i in items)})"
-                                                         if 1 < len(items) <= 40 else ""))
-    for entry in adjusted.entries:
-        explain.append(_entry_line(entry))
-    explain.append(f"adjustments = {show(adjusted.term)}" +
-                   (" (rules scoring into items are counted in those items)" if any(e.rule.indicator for e in
-                                                                                    adjusted.entries) else ""))
-    for dropped in sorted(adjusted.not_counted, key=lambda d: d.id):
-        explain.append(f"  not counted: adjustment {dropped.id} ({dropped.rule}): {dropped.reason}")
     components = [_component(scheme, unit, name, evaluations) for name in group.components]
-    for comp in components:
-        explain.append(f"{comp.name} = {show(comp.value)} ({comp.how})")
-    values: dict[str, Decimal] = {"indicators": indicators, "adjustments": adjusted.term}
-    tree = group.tree_for(unit)
+    term = adjusted.term
+    values: dict[str, Decimal] = {"indicators": indicators, "adjustments": term}
     for section in group.sections:
-        values[section] = sum((i.points for i in items if i.id == section or i.id.startswith(section + "/")), ZERO)
-        if section not in tree:
-            explain.append(f"{section} = 0 ({unit} has no {section} task)")
+        inside = section + "/"
+        values[section] = sum([i.points for i in items if i.id == section or i.id.startswith(inside)], ZERO)
     values.update({c.name: c.value for c in components})
+    before = dict(values)
     terms: dict[str, Decimal] = {}
+    results = []
     total = exact = None
     for name, formula in group.terms:
         result = formula.evaluate(values)
-        line = f"{name} = {formula.text} = {formula.substituted(values)} = {show(result)}"
+        results.append(result)
         values[name] = terms[name] = result
         if name == "total":
             exact, total = result, round_half_up(result, group.places)
-            line += f" → {fixed(total, group.places)} (half up, {group.places} places)"
-        explain.append(line)
-    if not group.terms:
-        explain.append(f"group {group.name} has no total formula: not scored in this ledger")
     missing = [f"item {i.id}" for i in items if i.missing] + \
               [f"component {c.name}" + ("" if len(c.rounds) == 1 else " (a round)") for c in components if c.missing]
     return UnitScore(unit, group.name, total, exact, None, terms, items, components, adjusted.entries,
-                     sorted(adjusted.not_counted, key=lambda d: d.id), missing, explain, group.places)
+                     sorted(adjusted.not_counted, key=lambda d: d.id), missing, group.places,
+                     _basis=_Basis(group, indicators, term, before, tuple(results)))
+
+
+def _explanation(score: UnitScore, basis: _Basis) -> list[str]:
+    """The lines that account for every point of a unit's score, in the order the score was reached."""
+    group, unit, items = basis.group, score.unit, score.items
+    explain: list[str] = [f"{unit} ({group.name})"]
+    for item in items:
+        explain.append(f"  item {item.id} [{show(item.floor)}…{show(item.weight)}]: {show(item.points)} — {item.how}")
+    explain.append(f"indicators = {show(basis.indicators)}" + (f" ({' + '.join(show(i.points) for i in items)})"
+                                                               if 1 < len(items) <= 40 else ""))
+    for entry in score.adjustments:
+        explain.append(_entry_line(entry))
+    explain.append(f"adjustments = {show(basis.adjustment_term)}" +
+                   (" (rules scoring into items are counted in those items)" if any(e.rule.indicator for e in
+                                                                                    score.adjustments) else ""))
+    for dropped in score.not_counted:
+        explain.append(f"  not counted: adjustment {dropped.id} ({dropped.rule}): {dropped.reason}")
+    for comp in score.components:
+        explain.append(f"{comp.name} = {show(comp.value)} ({comp.how})")
+    tree = group.tree_for(unit)
+    for section in group.sections:
+        if section not in tree:
+            explain.append(f"{section} = 0 ({unit} has no {section} task)")
+    values = dict(basis.values)
+    for (name, formula), result in zip(group.terms, basis.results):
+        line = f"{name} = {formula.text} = {formula.substituted(values)} = {show(result)}"
+        values[name] = result
+        if name == "total":
+            line += f" → {fixed(round_half_up(result, group.places), group.places)} (half up, {group.places} places)"
+        explain.append(line)
+    if not group.terms:
+        explain.append(f"group {group.name} has no total formula: not scored in this ledger")
+    if score.ranked_among:
+        explain.append(f"rank {score.rank} of {score.ranked_among} in {score.group}")
+    return explain
 
 
 def _entry_line(entry: Entry) -> str:
@@ -236,5 +286,4 @@ def _rank(units: list[UnitScore]) -> None:
     for members in by_group.values():
         totals = sorted((u.total for u in members), reverse=True)
         for u in members:
-            u.rank = totals.index(u.total) + 1
-            u.explain.append(f"rank {u.rank} of {len(members)} in {u.group}")
+            u.rank, u.ranked_among = totals.index(u.total) + 1, len(members)

@@ -16,27 +16,38 @@ from .replay import LogState
 
 def effective_position(state: LogState, adj: AdjustmentState) -> int | None:
     """Position of the approval that completed an adjustment's required roles (its proposal if none are required)."""
+    return _effective(state, adj, _approvers(state, adj))
+
+
+def _approvers(state: LogState, adj: AdjustmentState) -> tuple[str, ...] | None:
+    """The roles the adjustment's rule requires; None when its year's scheme has no such rule."""
     scheme = state.year(adj.year).scheme
     try:
-        approvers = scheme.rule(adj.rule).approvers
+        return scheme.rule(adj.rule).approvers
     except Refused:
         return None
-    if adj.status(approvers) != "approved":
+
+
+def _effective(state: LogState, adj: AdjustmentState, approvers: tuple[str, ...] | None) -> int | None:
+    """The position at which every required role had approved (None unless approved: rule unknown, rejected,
+    rescinded, or a role still missing)."""
+    if approvers is None or adj.rescinded or adj.rejected:
         return None
-    needed, done = set(approvers), set()
-    positions = dict((e, p) for p, e in _approval_positions(state, adj))
-    if not needed:
-        return state.adjustment_positions[adj.id][0][0]
-    for approval in adj.approvals:
-        done.add(approval.role)
-        if needed <= done:
-            return positions[approval.event_id]
-    return None
-
-
-def _approval_positions(state: LogState, adj: AdjustmentState) -> list[tuple[int, str]]:
-    approved = [p for p, kind in state.adjustment_positions[adj.id] if kind == "adjustment.approved"]
-    return list(zip(approved, [a.event_id for a in adj.approvals]))
+    steps = state.adjustment_positions[adj.id]
+    if not approvers:
+        return steps[0][0]
+    needed, approvals = set(approvers), adj.approvals
+    for k, approval in enumerate(approvals):
+        needed.discard(approval.role)
+        if not needed:
+            break
+    else:
+        return None
+    # the stream's approval steps and its approvals correspond one to one, in order; most streams hold nothing
+    # else after the proposal
+    if len(steps) == len(approvals) + 1:
+        return steps[k + 1][0]
+    return [p for p, kind in steps if kind == "adjustment.approved"][k]
 
 
 def counted_in(state: LogState, origin: int, effective: int | None) -> int:
@@ -57,27 +68,35 @@ def facts_for_year(state: LogState, year: int) -> Facts:
     def in_force(position: int) -> bool:
         return close is None or position <= close
 
+    # the year's keys sorted, not all keys: the same order, and a province's other years are not sorted for nothing
     scores = tuple(
         IndicatorScore(unit, indicator, _number(v.act.get("value")), v.event_id, v.position,
                        v.act.get("participates", True), v.act.get("note", ""))
-        for (y, unit, indicator), v in sorted(state.scores.items()) if y == year and in_force(v.position))
+        for (_, unit, indicator), v in sorted(item for item in state.scores.items() if item[0][0] == year)
+        if in_force(v.position))
     evaluations = tuple(
         EvaluationScore(unit, component, rnd, _number(v.act.get("value")), v.act.get("level"), v.event_id,
                         v.position, v.act.get("votes"))
-        for (y, unit, component, rnd), v in sorted(state.evaluations.items()) if y == year and in_force(v.position))
+        for (_, unit, component, rnd), v in sorted(item for item in state.evaluations.items() if item[0][0] == year)
+        if in_force(v.position))
     adjustments = []
+    rules: dict[tuple[int, str], tuple[str, ...] | None] = {}  # (year, rule id) -> approvers, once per rule
     for adj in state.adjustments.values():
         if adj.year > year:
             continue
-        effective = effective_position(state, adj)
+        key = (adj.year, adj.rule)
+        approvers = rules[key] if key in rules else rules.setdefault(key, _approvers(state, adj))
+        effective = _effective(state, adj, approvers)
+        # effective means approved; otherwise the status as the rule's roles (none for an unknown rule) make it
+        status = "approved" if effective is not None else adj.status(approvers or ())
         target = counted_in(state, adj.year, effective)
         if adj.year == year and target == year:
-            adjustments.append(_adjustment_fact(state, adj, effective if effective and in_force(effective) else None,
-                                                None, close))
+            adjustments.append(_adjustment_fact(state, adj, status, effective if effective and in_force(effective)
+                                                else None, None, close))
         elif adj.year == year:  # counted in a later year: shown here, not applied
-            adjustments.append(_adjustment_fact(state, adj, None, None, None, carried_to=target))
+            adjustments.append(_adjustment_fact(state, adj, f"carried over to {target}", None, None, None))
         elif target == year:  # carried over into this year
-            adjustments.append(_adjustment_fact(state, adj, effective, adj.year, None))
+            adjustments.append(_adjustment_fact(state, adj, status, effective, adj.year, None))
     decisions = tuple(
         Decision(d.id, d.act["unit"], d.act["kind"], d.act["value"], d.act["reason"], d.event_id, d.position,
                  d.act.get("evidence", ""), d.revoked is not None and in_force(d.revoked[0]))
@@ -87,14 +106,8 @@ def facts_for_year(state: LogState, year: int) -> Facts:
                  position=state.position if close is None else min(close, state.position))
 
 
-def _adjustment_fact(state: LogState, adj: AdjustmentState, effective: int | None, origin: int | None,
-                     close: int | None, carried_to: int | None = None) -> Adjustment:
-    scheme = state.year(adj.year).scheme
-    try:
-        approvers = scheme.rule(adj.rule).approvers
-    except Refused:
-        approvers = ()
-    status = adj.status(approvers) if carried_to is None else f"carried over to {carried_to}"
+def _adjustment_fact(state: LogState, adj: AdjustmentState, status: str, effective: int | None,
+                     origin: int | None, close: int | None) -> Adjustment:
     if close is not None:
         # a closed year sees each adjustment as it stood at the close
         if status == "approved" and effective is None:
@@ -103,7 +116,7 @@ def _adjustment_fact(state: LogState, adj: AdjustmentState, effective: int | Non
             status = "pending"
     return Adjustment(adj.id, adj.unit, adj.rule, dict(adj.inputs), status, adj.reason, adj.proposer_person,
                       adj.proposed_at, state.adjustment_positions[adj.id][0][0],
-                      tuple(f"{a.role}:{a.person}" for a in adj.approvals), effective, origin, adj.document,
+                      tuple([f"{a.role}:{a.person}" for a in adj.approvals]), effective, origin, adj.document,
                       adj.evidence_sha256)
 
 

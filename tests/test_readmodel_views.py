@@ -1,0 +1,205 @@
+"""The read models: folded incrementally or rebuilt they hold the same rows; a view of them equals a replay; an older
+table layout is replaced; and `view_problems` names every edited, missing, misplaced or extra row."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.test_crash import _signed_county
+
+PART = 4000  # acts stored before the first catch-up: the county's scores, evaluations and some adjustments
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> tuple[str, list]:
+    """A SQLite ledger of the generated county, folded in two catch-ups; and its signed acts."""
+    from ledger.bulk import append_many
+    from ledger.store import EventStore
+    from ledger.writer import Ledger
+    from projections import readmodel
+
+    acts = _signed_county()
+    db = str(tmp_path_factory.mktemp("rm") / "ledger.db")
+    ledger = Ledger(EventStore(db))
+    append_many(ledger, acts[:PART])
+    readmodel.catch_up(ledger.store, batch=997)
+    append_many(ledger, acts[PART:])  # corrections and approvals of values and adjustments folded before
+    readmodel.catch_up(ledger.store, batch=997)
+    ledger.store.close()
+    return db, acts
+
+
+@pytest.fixture
+def store(county, tmp_path):
+    from ledger.store import EventStore
+
+    copy = str(tmp_path / "copy.db")
+    with sqlite3.connect(county[0]) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    opened = EventStore(copy)
+    yield opened
+    opened.close()
+
+
+def _tables(store) -> dict:
+    from projections import readmodel
+
+    with store.engine.connect() as conn:
+        out = {t.name: [tuple(r) for r in conn.execute(select(t).order_by(t.c.pos))] for t in readmodel.TABLES}
+        out["rm_state"] = conn.execute(select(readmodel.rm_state.c.name, readmodel.rm_state.c.position)).all()
+    return out
+
+
+def test_incremental_folds_equal_a_rebuild(store):
+    from projections import readmodel
+
+    folded = _tables(store)
+    assert sum(len(rows) for rows in folded.values()) > 9000
+    assert any(r[6] is not None for r in folded["rm_values"])  # corrections superseded earlier values
+    readmodel.rebuild(store)
+    assert _tables(store) == folded
+
+
+def test_views_equal_a_replay_at_past_positions(store):
+    from projections.readstate import year_state
+    from projections.replay import replay
+    from projections.results import year_results
+
+    size = readmodel_size(store)
+    for at in (PART - 1, PART + 500, size):
+        read = year_results(year_state(store, 2017, at), 2017)
+        replayed = year_results(replay(store, at), 2017)
+        assert read.result_hash() == replayed.result_hash()
+        assert read.rows() == replayed.rows()
+
+
+def readmodel_size(store) -> int:
+    from projections import readmodel
+
+    return readmodel.catch_up(store)
+
+
+def test_an_older_layout_is_dropped_and_refilled(store):
+    from projections import readmodel
+
+    folded = _tables(store)
+    path = Path(store.target.display)
+    store.close()
+    with sqlite3.connect(path) as conn:  # the layout before envelopes were stored as bytes
+        conn.execute("DROP TABLE rm_values")
+        conn.execute("CREATE TABLE rm_values (pos BIGINT NOT NULL, year INTEGER NOT NULL, stream VARCHAR(36) NOT NULL,"
+                     " event_id VARCHAR(64) NOT NULL, envelope TEXT NOT NULL, until_pos BIGINT, unit VARCHAR(200) "
+                     "NOT NULL, PRIMARY KEY (pos))")
+    from ledger.store import EventStore
+
+    reopened = EventStore(str(path))
+    try:
+        assert readmodel.position(reopened.engine) == (0, 0)
+        readmodel.catch_up(reopened)
+        assert _tables(reopened) == folded
+    finally:
+        reopened.close()
+
+
+def test_an_untouched_view_has_no_problems(store, county):
+    from projections.viewcheck import view_problems
+
+    assert view_problems(store) == []
+    acts = [(a.stream, a.version, a.envelope, eid) for a, eid in zip(store.read(batch=2000), _ids(store))]
+    assert view_problems(store, acts=acts) == []
+
+
+def _ids(store) -> list[str]:
+    with store.engine.connect() as conn:
+        return [r[0] for r in conn.exec_driver_sql("SELECT event_id FROM kaohe_log ORDER BY seq")]
+
+
+def _edit(store, sql: str, params: tuple = ()) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(sql, params)
+
+
+def _value_row(store, superseded: bool) -> tuple:
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql(f"SELECT pos, until_pos FROM rm_values WHERE until_pos IS "
+                                    f"{'NOT ' if superseded else ''}NULL ORDER BY pos LIMIT 1").one()
+
+
+@pytest.mark.parametrize("edit", ["envelope", "unit", "year", "event_id", "stream"])
+def test_an_edited_column_is_named(store, edit):
+    from projections.viewcheck import view_problems
+
+    pos, _until = _value_row(store, False)
+    value = {"envelope": b'{"type":"score.recorded"}', "unit": "别的单位", "year": 2016, "event_id": "0" * 64,
+             "stream": "00000000-0000-0000-0000-000000000000"}[edit]
+    _edit(store, f"UPDATE rm_values SET {edit} = ? WHERE pos = ?", (value, pos))
+    assert view_problems(store) == [(pos, "view rm_values differs from the event")]
+
+
+def test_an_edited_event_id_is_found_even_when_the_log_index_agrees(store):
+    from projections.viewcheck import view_problems
+
+    with store.engine.connect() as conn:
+        pos, eid = conn.exec_driver_sql("SELECT pos, event_id FROM rm_adjustments ORDER BY pos LIMIT 1").one()
+    _edit(store, "UPDATE rm_adjustments SET event_id = ? WHERE pos = ?", ("f" * 64, pos))
+    _edit(store, "DROP TRIGGER IF EXISTS kaohe_no_update_kaohe_log")
+    _edit(store, "UPDATE kaohe_log SET event_id = ? WHERE seq = ?", ("f" * 64, pos))
+    assert view_problems(store) == [(pos, "view rm_adjustments differs from the event")]
+
+
+def test_a_changed_supersession_is_named(store):
+    from projections.viewcheck import view_problems
+
+    pos, until = _value_row(store, True)
+    other, _ = _value_row(store, False)
+    _edit(store, "UPDATE rm_values SET until_pos = NULL WHERE pos = ?", (pos,))
+    assert view_problems(store) == [(pos, f"view rm_values says this value was superseded at None, the log at "
+                                          f"{until}")]
+    _edit(store, "UPDATE rm_values SET until_pos = ? WHERE pos = ?", (other + 1, other))
+    assert (other, f"view rm_values says this value was superseded at {other + 1}, the log at None") \
+        in view_problems(store)
+
+
+def test_missing_misplaced_and_extra_rows_are_named(store):
+    from projections import readmodel
+    from projections.viewcheck import view_problems
+
+    head, _ = readmodel.position(store.engine)
+    with store.engine.connect() as conn:
+        adj = conn.exec_driver_sql("SELECT * FROM rm_adjustments ORDER BY pos LIMIT 2").all()
+    _edit(store, "DELETE FROM rm_adjustments WHERE pos = ?", (adj[0][0],))
+    _edit(store, "DELETE FROM rm_adjustments WHERE pos = ?", (adj[1][0],))
+    _edit(store, "INSERT INTO rm_decisions VALUES (?, ?, ?, ?, ?, ?)", tuple(adj[1]))  # in the wrong table
+    _edit(store, "INSERT INTO rm_adjustments VALUES (?, ?, ?, ?, ?, ?)", (head + 5, *adj[0][1:]))  # beyond the log
+    assert view_problems(store) == [(adj[0][0], "the views lack this event"),
+                                    (adj[1][0], "view rm_decisions differs from the event"),
+                                    (head + 5, "view rm_adjustments holds a row beyond or outside the log")]
+
+
+def _indexes(store) -> set[str]:
+    with store.engine.connect() as conn:
+        return {r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'rm_%' AND sql IS NOT NULL")}
+
+
+def test_a_rebuild_that_stops_is_indexed_and_finished_by_the_next_catch_up(store):
+    """A rebuild loads without the secondary indexes and builds them at the end; one that stops after a batch (as
+    if killed) leaves its mark, and the next catch-up builds them first and then folds the rest."""
+    from projections import readmodel
+
+    folded, indexes = _tables(store), _indexes(store)
+    assert indexes == {i.name for t in readmodel.TABLES for i in t.indexes}
+
+    def stop(position):
+        raise KeyboardInterrupt(position)
+
+    with pytest.raises(KeyboardInterrupt):
+        readmodel.rebuild(store, stop)
+    assert _indexes(store) == set()
+    assert readmodel.position(store.engine)[0] == readmodel.BATCH
+    readmodel.catch_up(store, batch=1000)
+    assert _indexes(store) == indexes
+    assert _tables(store) == folded
