@@ -54,6 +54,7 @@ class Report:
     checkpoints_checked: int = 0
     signatures_checked: int = 0
     closed_years: list[int] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list, repr=False)  # computed from each envelope, in log order
 
     @property
     def ok(self) -> bool:
@@ -130,7 +131,8 @@ Item = Union[StoredAct, tuple]  # a StoredAct, or (StoredAct, the stored state b
 def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
                progress: Callable[[int], None] | None = None, workers: int | None = None
                ) -> tuple[Report, MemorySource]:
-    """Verify stored acts in log order; `indexed` maps positions to leaf hashes of the derived index, if any.
+    """Verify stored acts in log order; `indexed` maps positions to what the derived index holds, if any: the leaf
+    hash, followed by the event id's 32 bytes where the index has it (`indexed_entries`).
 
     Signatures, event ids and Merkle leaves are computed on `workers` processes (default: every core) ahead of the
     fold, which stays sequential: each act is still checked against the state of the acts before it. Acts given
@@ -147,10 +149,17 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
             report.fail(position, eid, f"cannot be encoded: {leaf_problem}")
             leaf = leaf_hash(b"")
         source.add_leaf(leaf)
-        if indexed and indexed.get(position, leaf) != leaf:
-            if indexed_at is None:  # where the index saw every leaf: names a moved or removed event precisely
-                indexed_at = {h: pos for pos, h in sorted(indexed.items(), reverse=True)}
-            report.fail(position, eid, _moved(position, indexed_at.get(leaf)))
+        report.event_ids.append(eid)
+        if indexed and position in indexed:
+            held = indexed[position]
+            if held[:32] != leaf:
+                if indexed_at is None:  # where the index saw every leaf: names a moved or removed event precisely
+                    indexed_at = {h[:32]: pos for pos, h in sorted(indexed.items(), reverse=True)}
+                report.fail(position, eid, _moved(position, indexed_at.get(leaf)))
+            elif eid and len(held) > 32 and held[32:].hex() != eid:
+                # the views and receipts take event ids from the index: an edited id there is found here
+                report.fail(position, eid, f"the log index names it {held[32:].hex()[:12]}…, but its envelope "
+                                           "hashes to this id (the index was edited)")
         problem = _row_problem(act)
         if eid in seen and eid:
             problem = f"is a copy of the event at position {seen[eid]} (stored twice)"

@@ -169,13 +169,16 @@ class LogIndex:
 
     def by_event(self, prefix: str) -> list[IndexRow]:
         """Rows whose event id starts with `prefix`."""
-        return self._many(log_entries.c.event_id.startswith(prefix.lower()))
+        prefix = prefix.lower()
+        return [r for r in self._many(*_starting_with(log_entries.c.event_id, prefix)) if r.event_id.startswith(prefix)]
 
     def streams_like(self, prefix: str, first_type: str) -> list[str]:
         """Streams opened by an act of `first_type` whose id starts with `prefix`."""
-        rows = self._many(log_entries.c.stream.startswith(prefix.lower()), log_entries.c.version == 1,
-                          log_entries.c.type == first_type)
-        return sorted({r.stream for r in rows})
+        # only the stream condition goes to SQL: given the others too, the planner may scan by type instead
+        prefix = prefix.lower()
+        rows = self._many(*_starting_with(log_entries.c.stream, prefix))
+        return sorted({r.stream for r in rows
+                       if r.version == 1 and r.type == first_type and r.stream.startswith(prefix)})
 
     def streams_of_type(self, first_type: str) -> list[str]:
         return [r.stream for r in self._many(log_entries.c.version == 1, log_entries.c.type == first_type)]
@@ -236,13 +239,28 @@ def _computed(nid: int, stream: str, version: int, topic: str, state: bytes) -> 
     return eid, leaf, str(act.envelope.get("type", "") if isinstance(act.envelope, dict) else "")[:64]
 
 
-def indexed_leaves(engine) -> dict[int, bytes]:
-    """The derived index's leaf hash per position (for comparison; it is never trusted)."""
+def _starting_with(column, prefix: str) -> tuple:
+    """A prefix as a range of the column's index (LIKE, which `startswith` compiles to, scans the whole table on
+    SQLite, and would read % and _ in the prefix as wildcards)."""
+    if not prefix:
+        return ()
+    if ord(prefix[-1]) >= 0x10FFFF:  # no next character: the callers filter the rest
+        return (column >= prefix,)
+    return column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def indexed_entries(engine) -> dict[int, bytes]:
+    """The derived index's leaf hash and event id (32 + 32 bytes) per position, for comparison; never trusted."""
     conn = engine.raw_connection()  # the driver's rows: a million through SQLAlchemy's cost a second
     try:
         cursor = conn.cursor()
-        cursor.execute(f"SELECT seq, leaf_hash FROM {log_entries.name}")
-        indexed = {int(seq): bytes(h) for seq, h in cursor.fetchall()}
+        cursor.execute(f"SELECT seq, leaf_hash, event_id FROM {log_entries.name}")
+        indexed = {}
+        for seq, leaf, eid in cursor.fetchall():
+            try:
+                indexed[int(seq)] = bytes(leaf) + bytes.fromhex(eid)
+            except (TypeError, ValueError):  # not hex: an edited index; 0xff never ends an id's digest
+                indexed[int(seq)] = bytes(leaf) + b"\xff" * 33
         cursor.close()
         return indexed
     finally:

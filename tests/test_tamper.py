@@ -350,6 +350,12 @@ def test_fork_is_named(case):
     failed(case.verify("cp_fork"), "fork")
 
 
+def test_edited_event_id_in_the_log_index_is_named(case):
+    # receipts and the read models take event ids from the index: an id edited there must not go unseen
+    case.raw.sql("UPDATE kaohe_log SET event_id = ? WHERE seq = 6", ("ab" * 32,))
+    failed(case.verify(), "position 6", "the log index names it abababababab", "index was edited")
+
+
 # ---- crashes are not tampering --------------------------------------------------------------------------------------
 
 def test_index_left_behind_by_a_crash_is_not_tampering(case):

@@ -10,7 +10,7 @@ import pytest
 
 from ledger import integrity
 from ledger.integrity import stored_acts, verify_log
-from ledger.log_index import indexed_leaves
+from ledger.log_index import indexed_entries
 from ledger.protection import drop_statements
 from ledger.store import EventStore
 from tests.cliharness import Cli
@@ -50,7 +50,7 @@ def _outcome(report) -> tuple:
 def _both(url: str, workers: int = 1) -> tuple[tuple, tuple]:
     store = EventStore(url)
     try:
-        indexed = indexed_leaves(store.engine)
+        indexed = indexed_entries(store.engine)
         by_reader = verify_log(store.read(batch=2000), [], indexed, workers=1)[0]
         by_bytes = verify_log(stored_acts(store, batch=3), [], indexed, workers=workers)[0]
         return _outcome(by_reader), _outcome(by_bytes)
