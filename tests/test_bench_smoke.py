@@ -88,7 +88,7 @@ def test_submit_many_and_rebuild_from_the_command_line(db_url, tmp_path):
 # ---- the fast canonical encoding the benchmarks brought (ledger/canonical.py) --------------------------------------
 
 def test_the_fast_canonical_encoding_is_rfc_8785_byte_for_byte():
-    """canonical() writes plain values with the standard library's encoder; on any value it must give exactly the
+    """canonical() writes plain values with orjson (sorted keys); on any value it must give exactly the
     reference RFC 8785 bytes, or refuse what the reference refuses (lone surrogates, integers beyond 2**53, …)."""
     import rfc8785
     from hypothesis import given, settings
