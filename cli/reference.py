@@ -16,7 +16,8 @@ Generated from the commands by `python -m cli.reference > docs/cli.md`; a test k
 
 Global options come before the command: `ledger [--db URL] [--passphrase-env NAME] [--signed-at TIME] COMMAND …`.
 Environment variables: `LEDGER_DB` (database), `LEDGER_KEY` (your key file for `--sign-with`),
-`LEDGER_PASSPHRASE_ENV` (the name of the variable holding your passphrase), `LEDGER_SIGNED_AT`.
+`LEDGER_PASSPHRASE_ENV` (the name of the variable holding your passphrase), `LEDGER_SIGNED_AT`,
+`LEDGER_SCHEME_CACHE` (where large adopted schemes' parsed text is cached, or `off`; docs/security.md).
 Exit codes: 0 done; 1 refused (one line `Error: …` naming the problem, nothing appended); 2 usage error.
 Every read command takes `--format table|json|csv` (`log --format json` prints one JSON object a line).
 Shell completion: `eval "$(_LEDGER_COMPLETE=bash_source ledger)"` (bash; `zsh_source`, `fish_source` likewise).
