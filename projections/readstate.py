@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 
 from . import readmodel
 from .readmodel import Query
@@ -34,15 +35,18 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
         # earlier years' adjustments may be carried over into this one
         facts += query(f"SELECT {COLUMNS} FROM rm_adjustments WHERE year <= ? AND pos <= ?{only}", (year, at, *chosen))
         facts += query(f"SELECT {COLUMNS} FROM rm_decisions WHERE year = ? AND pos <= ?{only}", (year, at, *chosen))
-    rows += [(pos, eid, stream, loads(envelope)) for pos, eid, stream, envelope in facts]
-    rows.sort()  # by position (unique)
+    acts = [LoggedAct(pos, eid, envelope, _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in rows]
+    acts += [LoggedAct(pos, eid, loads(envelope), _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in facts]
+    acts.sort(key=_position)  # positions are unique
     state = LogState()
-    for pos, eid, stream, envelope in rows:
-        apply(state, LoggedAct(pos, eid, envelope, {}, "", stream, 0))
+    for act in acts:
+        apply(state, act)
     state.position = at
     return state
 
 
+_NO_SIGNATURE: dict = {}  # views fold what verify and the writer checked: signatures are not read here
+_position = itemgetter(0)
 _LARGE: dict[str, dict] = {}  # event id -> decoded envelope, for the few large ones (adopted schemes)
 
 
