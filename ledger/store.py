@@ -188,7 +188,7 @@ class EventStore:
         try:
             recordings = self.app.save(stream)
         except IntegrityError:
-            raise Conflict("another act was stored in the same stream at the same time") from None
+            raise Conflict("another act was stored in the same stream at the same time; sign again") from None
         ids = [r.notification.id for r in recordings if r.notification is not None]
         return ids[-1] if ids and ids[-1] else None
 
