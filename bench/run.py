@@ -50,7 +50,6 @@ def run(scale: str = "county", backend: str = "sqlite", counties: int | None = N
     """Generate the ledger and run every benchmark; returns the figures (and prints them as they come)."""
     from ledger.scheme import load_scheme
     from ledger.store import EventStore
-    from ledger.writer import Ledger
 
     counties = SCALES[scale] if counties is None else counties
     limit = 300 if smoke else None
@@ -91,7 +90,6 @@ def run(scale: str = "county", backend: str = "sqlite", counties: int | None = N
             say(f"generated {built.events:,} events in {time.perf_counter() - t0:.0f} s")
             built.save(saved)
         store = EventStore(db)
-        ledger = Ledger(store)
         scheme = load_scheme(built.scheme_text)
         groups = county_groups(scheme, 0 if counties else None)
         first_scored = next(g for g in groups if scheme.group(g).terms)

@@ -5,7 +5,7 @@ thousands of scores, a migration or the benchmark generator has every act signed
 them all first — each with `validate`, the very function the writer and the verifier run, against an in-memory
 state seeded from the store with only the streams the acts touch and advanced act by act — so a bad act refuses
 the whole call (naming its line and reason) before anything is written. Signatures are checked on every core
-(`ledger.integrity.prechecked`) while the state is folded in order. Then the acts are inserted through the
+(`ledger.precheck.prechecked`) while the state is folded in order. Then the acts are inserted through the
 recorder in batches of `BATCH` (each batch one transaction) and the log index is brought up to date.
 
 `BulkSigner` is the signing side: it numbers each stream's versions in memory, so acts can be signed in order
@@ -24,7 +24,8 @@ from .acts import ACTS, stream_of
 from .canonical import canonical, loads_strict, sha256_hex
 from .clock import signing_time
 from .errors import LedgerError, Refused
-from .integrity import MemorySource, prechecked
+from .integrity import MemorySource
+from .precheck import prechecked
 from .keys import PrivateKey
 from .log_index import event_id, log_entries
 from .signing import sign_bytes

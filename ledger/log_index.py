@@ -6,10 +6,8 @@ insert, so they are not positions). The index is derived data: `ledger verify` r
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from uuid import UUID
 
 import orjson
 
@@ -122,7 +120,7 @@ class LogIndex:
                     _large_cache(conn)
                     seq, last_nid = _head(conn)  # what the indexer before us did
                     batch_rows, leaves = [], []
-                    for nid, stream, version, topic, state in stored_rows(self.store, after=last_nid):
+                    for nid, stream, version, topic, state in self.store.stored_rows(after=last_nid):
                         seq += 1
                         eid, lh, kind = known.get((stream, version)) or _computed(nid, stream, version, topic, state)
                         batch_rows.append((seq, nid, eid, stream, version, kind, lh))
@@ -269,46 +267,10 @@ def indexed_entries(engine) -> dict[int, bytes]:
 
 # ---- the stored events as bytes ------------------------------------------------------------------------------------
 
-_HEX32 = re.compile("[0-9a-f]{32}")
 # digits to "0", everything else to " ": a run of 19 zeros is a possible integer outside 64 bits (10× faster than a
 # regular expression over the state)
 _DIGITS = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
 _LONG_DIGITS = b"0" * 19
-
-
-def stored_rows(store: EventStore, after: int = 0, batch: int = 2000) -> Iterator[tuple[int, str, int, str, bytes]]:
-    """(notification id, stream, version, topic, state bytes) of every stored event after notification id `after`,
-    in log order: one plain SELECT a batch through the driver, the stream as `EventStore.read` gives it, nothing
-    decoded (the state bytes are what verify's workers decode, and what a bulk append has computed already)."""
-    table = store.app.recorder.events_table_name
-    sqlite = store.target.kind == "sqlite"
-    nid = "rowid" if sqlite else "notification_id"
-    statement = (f'SELECT {nid}, originator_id, originator_version, topic, state FROM "{table}" '
-                 f"WHERE {nid} > " + ("? ORDER BY rowid LIMIT ?" if sqlite else "%s ORDER BY notification_id LIMIT %s"))
-    while True:
-        conn = store.engine.raw_connection()
-        try:
-            cursor = conn.cursor()
-            cursor.execute(statement, (after, batch))
-            rows = cursor.fetchall()
-            cursor.close()
-        finally:
-            conn.close()
-        for row_id, stream, version, topic, state in rows:
-            yield row_id, _stream_text(stream), version, topic, bytes(state)
-        if len(rows) < batch:
-            return
-        after = rows[-1][0]
-
-
-def _stream_text(stream) -> str:
-    """The stream id as `EventStore.read` gives it (the recorder's own reader parses it as a UUID)."""
-    if isinstance(stream, str) and _HEX32.fullmatch(stream):  # SQLite: 32 lower-case hex digits
-        return f"{stream[:8]}-{stream[8:12]}-{stream[12:16]}-{stream[16:20]}-{stream[20:]}"
-    try:
-        return str(stream if isinstance(stream, UUID) else UUID(stream))
-    except (ValueError, TypeError, AttributeError):
-        return str(stream)  # not a stream id: verify's row check names the mismatch
 
 
 def decode_state(state: bytes) -> tuple:

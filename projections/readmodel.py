@@ -133,7 +133,7 @@ def _catch_up_once(store, progress, batch) -> int | None:
     # The folder remembers, for this pass, the row in force of each value stream and the scope of each adjustment or
     # decision stream, so a rebuild never looks them up in the tables; streams folded before this pass are.
     folder = RowFolder(pos)
-    reader = store.read_raw(after=nid, batch=batch)
+    reader = store.stored_rows(after=nid, batch=batch)
     while True:
         with collector_paused():  # batch by batch: the collector runs between batches
             chunk = list(islice(reader, batch))

@@ -55,8 +55,8 @@ class RowFolder:
         self.superseded_unseen: list[tuple[int, int, str, str]] = []  # (superseding position, year, unit, stream)
 
     def fold(self, chunk: list[tuple], ids: dict[int, str], scope_of: ScopeOf) -> dict[str, list[tuple]]:
-        """The rows of a batch of stored events as `EventStore.read_raw` gives them (notification id, stream, version,
-        topic, state text), by table name (`ids`: notification id -> event id, where known; the others are
+        """The rows of a batch of stored events as `EventStore.stored_rows` gives them (notification id, stream,
+        version, topic, state bytes), by table name (`ids`: notification id -> event id, where known; the others are
         computed); see `fold_acts`."""
         return self.fold_acts(((stream, version, loads(text)["envelope"], ids.get(nid))
                                for nid, stream, version, _topic, text in chunk), scope_of)

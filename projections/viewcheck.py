@@ -30,7 +30,7 @@ def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, s
     expected_until: dict[int, int] = {}  # value row -> position of the value that superseded it, by the log
     held_until: dict[int, int | None] = {}  # value row -> what the view says
     if acts is None:
-        acts = ((row[1], row[2], loads(row[4])["envelope"], None) for row in store.read_raw(batch=BATCH))
+        acts = ((row[1], row[2], loads(row[4])["envelope"], None) for row in store.stored_rows(batch=BATCH))
     source = iter(acts)
     with store.engine.connect() as conn:
         query = Query(conn)

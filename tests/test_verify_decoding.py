@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import integrity
+from ledger import precheck
 from ledger.integrity import stored_acts, verify_log
 from ledger.log_index import indexed_entries
 from ledger.protection import drop_statements
@@ -87,7 +87,7 @@ def test_stored_bytes_verify_as_the_store_reads_them(base, tmp_path, edit):
 
 
 def test_the_worker_pool_finds_what_one_process_finds(base, tmp_path, monkeypatch):
-    monkeypatch.setattr(integrity, "CHUNK", 2)  # tiny chunks: every event goes through the pool
+    monkeypatch.setattr(precheck, "CHUNK", 2)  # tiny chunks: every event goes through the pool
     url = _copy_with_state(base, tmp_path / "edited.db", EDITS["a float"])
     by_reader, by_bytes = _both(url, workers=2)
     assert by_bytes == by_reader and by_reader[3]
