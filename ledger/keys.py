@@ -1,7 +1,10 @@
 """Key files: Ed25519 key pairs, the private half encrypted with a passphrase and readable by its owner only."""
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass
@@ -68,8 +71,10 @@ def load_private(path: str | Path, passphrase: bytes | None) -> PrivateKey:
         key = serialization.load_pem_private_key(data, password=passphrase or b"")
     except TypeError:
         raise LedgerError(f"{path}: a passphrase is needed") from None
-    except ValueError as exc:
-        reason = "wrong passphrase" if "decrypt" in str(exc).lower() or "password" in str(exc).lower() else "corrupted key file"
+    except ValueError:
+        # Without a MAC, a wrong passphrase sometimes decrypts to well-padded garbage (1 in ~300), which the library
+        # reports as undecodable data; an intact envelope tells the two apart.
+        reason = "wrong passphrase" if _envelope_intact(data) else "corrupted key file"
         raise LedgerError(f"{path}: {reason}") from None
     except UnsupportedAlgorithm:
         raise LedgerError(f"{path}: unsupported key type") from None
@@ -88,6 +93,23 @@ def load_public_text(path: str | Path) -> str:
     text = data.decode("ascii", errors="replace").strip()
     parse_public_key(text, str(path))
     return text
+
+
+def _envelope_intact(pem: bytes) -> bool:
+    """Whether the PEM armour, its base64 and the outer DER SEQUENCE of an encrypted key are whole."""
+    match = re.search(rb"-----BEGIN ENCRYPTED PRIVATE KEY-----(.*?)-----END ENCRYPTED PRIVATE KEY-----", pem, re.S)
+    if not match:
+        return False
+    try:
+        der = base64.b64decode(b"".join(match.group(1).split()), validate=True)
+    except binascii.Error:
+        return False
+    if len(der) < 2 or der[0] != 0x30:
+        return False
+    if der[1] < 0x80:
+        return 2 + der[1] == len(der)
+    width = der[1] & 0x7F
+    return 0 < width <= 4 and 2 + width + int.from_bytes(der[2:2 + width], "big") == len(der)
 
 
 def _read(path: Path) -> bytes:

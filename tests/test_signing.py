@@ -62,6 +62,34 @@ def test_wrong_passphrase(keypair):
         load_private(keypair[0], b"nope")
 
 
+# A key encrypted with b"right" that b"wrong-1123" decrypts to well-padded garbage: the library then reports
+# undecodable data rather than a bad decrypt, and the user must still hear "wrong passphrase".
+PADDED_BY_CHANCE = b"""-----BEGIN ENCRYPTED PRIVATE KEY-----
+MIGjMF8GCSqGSIb3DQEFDTBSMDEGCSqGSIb3DQEFDDAkBBA5+sDlc3BpQNQe1CyI
+lkfLAgIIADAMBggqhkiG9w0CCQUAMB0GCWCGSAFlAwQBKgQQJ+ko6fBJt+70ty9d
+f/23lwRA3c4zYt5l6rpVAC/WSrZ0HXKdxbs2DVPcWBmhCPKUYmT0KRwqsEfIX+GC
+KxsH/DY68KPaYMQLYXTqRW4Q7F4GUA==
+-----END ENCRYPTED PRIVATE KEY-----
+"""
+
+
+def test_wrong_passphrase_that_decrypts_to_padded_garbage(tmp_path):
+    path = tmp_path / "k.key"
+    path.write_bytes(PADDED_BY_CHANCE)
+    path.chmod(0o600)
+    assert load_private(path, b"right").key_id.startswith("ed25519:")
+    with pytest.raises(LedgerError, match="wrong passphrase"):
+        load_private(path, b"wrong-1123")
+
+
+def test_truncated_key_file_is_corrupted(tmp_path):
+    path = tmp_path / "k.key"
+    path.write_bytes(PADDED_BY_CHANCE.replace(b"KxsH/DY68KPaYMQLYXTqRW4Q7F4GUA==\n", b""))
+    path.chmod(0o600)
+    with pytest.raises(LedgerError, match="corrupted key file"):
+        load_private(path, b"right")
+
+
 def test_corrupted_key_file(keypair):
     data = bytearray(keypair[0].read_bytes())
     data[60:80] = b"A" * 20
