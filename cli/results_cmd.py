@@ -13,18 +13,18 @@ AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION",
                      help="Show the view as it stood at a time (ISO 8601) or log position.")
 
 
-def _results(env: Env, year: int, as_of: str | None, group: str | None = None):
+def _results(env: Env, year: int, as_of: str | None, group: str | None = None, unit: str | None = None):
     from projections.asof import year_view
 
     ledger = env.ledger()
     ledger.ledger_id
     # one group's rows are the same computed alone (ranks and grades are per group): read only its units' facts
-    return year_view(ledger, year, as_of, None if group is None else [group])
+    return year_view(ledger, year, as_of, None if group is None else [group], unit)
 
 
 @click.command("scores")
 @click.option("--year", type=int, required=True)
-@click.option("--group", default=None)
+@click.option("--group", default=None, help="Only this group, read alone (one county of a province).")
 @AS_OF
 @format_option()
 @click.pass_obj
@@ -36,7 +36,6 @@ def scores(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
       ledger scores --year 2017 --group 乡镇 --format csv
     """
     results = _results(env, year, as_of, group)
-    _known_group(results, group)
     rows = []
     for unit in results.scores.units:
         if group is not None and unit.group != group:
@@ -73,7 +72,7 @@ def explain(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None
     """
     from ledger.errors import Refused
 
-    results = _results(env, year, as_of)
+    results = _results(env, year, as_of, unit=unit)  # the unit's group alone: its rank and grade are the same
     try:
         score = results.unit(unit)
     except StopIteration:
@@ -95,7 +94,8 @@ def explain(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None
 
 @click.command("grades")
 @click.option("--year", type=int, required=True)
-@click.option("--group", default=None)
+@click.option("--group", default=None, help="Only this group, read alone (the result hash, which covers every "
+              "group, is then left out).")
 @AS_OF
 @format_option()
 @click.pass_obj
@@ -106,25 +106,18 @@ def grades(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
     Example:
       ledger grades --year 2017 --group 乡镇
     """
-    results = _results(env, year, as_of)  # the whole year: the result hash shown covers every group
-    _known_group(results, group)
+    results = _results(env, year, as_of, group)
     rows = results.rows(group)
     title = f"{year} grades at position {results.position}" + (" (closed)" if results.closed else "")
     if fmt == "json":
-        click.echo(json.dumps({"year": year, "position": results.position, "closed": results.closed,
-                               "result_sha256": results.result_hash(), "units": rows}, ensure_ascii=False, indent=1))
+        whole = {} if group is not None else {"result_sha256": results.result_hash()}
+        click.echo(json.dumps({"year": year, "position": results.position, "closed": results.closed, **whole,
+                               "units": rows}, ensure_ascii=False, indent=1))
         return
     for r in rows:
         r["reasons"] = "; ".join(r["reasons"])
     render(rows, ["group", "rank", "unit", "total", "grade", "reasons"], fmt, title=title,
            headers={"group": "组", "rank": "排名", "unit": "单位", "total": "总分", "grade": "等次", "reasons": "说明"})
-
-
-def _known_group(results, group: str | None) -> None:
-    from ledger.errors import Refused
-
-    if group is not None and group not in {u.group for u in results.scores.units}:
-        raise Refused(f"unknown group {group!r} in {results.year}")
 
 
 @click.group("year")

@@ -49,19 +49,22 @@ def state_as_of(ledger, as_of: str | None, keep_acts: bool = False) -> LogState:
     return replay(ledger.store, None if as_of is None else view_position(ledger, as_of, "--as-of"), keep_acts)
 
 
-def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | None = None):
+def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | None = None,
+              unit: str | None = None):
     """A year's results from the read models, as of a time, position or checkpoint (now when None); with `groups`,
-    only those groups' (the same rows as in the whole year: each group is ranked and graded on its own), reading
-    only their units' facts. A group the scheme lacks gives the whole year, for the caller to refuse it by name."""
+    or `unit` (its group), only those groups' (the same rows as in the whole year: each group is ranked and graded
+    on its own), reading only their units' facts. A group or unit the year's scheme lacks is refused by name."""
     from .readstate import year_state
     from .results import year_results
 
     upto = None if as_of is None else view_position(ledger, as_of, "--as-of")
     with collector_paused():  # folding and scoring allocate much, and make next to no cyclic garbage
-        state = year_state(ledger.store, year, upto, groups=groups)
+        state = year_state(ledger.store, year, upto, groups=groups, group_of=unit)
         ystate = state.year(year)
-        if groups is not None and not (ystate.adopted and {g.name for g in ystate.scheme.groups} >= set(groups)):
-            groups = None
+        if not ystate.adopted:
+            groups = None  # the results say the year has no scheme
+        elif unit is not None:
+            groups = [*(groups or ()), next(g.name for g in ystate.scheme.groups if unit in g.units)]
         return year_results(state, year, groups)
 
 

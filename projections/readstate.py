@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from operator import itemgetter
 
+from ledger.errors import Refused
+
 from . import readmodel
 from .readmodel import Query
 from .replay import LoggedAct, LogState, apply
@@ -13,10 +15,11 @@ COLUMNS = "pos, event_id, stream, envelope"
 
 
 def year_state(store, year: int, upto: int | None = None, units: Iterable[str] | None = None,
-               groups: Iterable[str] | None = None) -> LogState:
+               groups: Iterable[str] | None = None, group_of: str | None = None) -> LogState:
     """The LogState a view of `year` needs, as of position `upto` (default: now), after catching the views up;
-    with `units`, or `groups` of the year's scheme as it stood then, only the facts about those units (the view of
-    some groups: one county of a province). Groups the scheme does not have select nothing away."""
+    with `units`, `groups` of the year's scheme as it stood then, or the group of unit `group_of`, only the facts
+    about those units (the view of some groups: one county of a province). A group or unit the year's scheme does
+    not have is refused by name before any fact is read (a province's whole year is a minute's work)."""
     head = readmodel.catch_up(store)
     at = head if upto is None else min(upto, head)
     with store.engine.connect() as conn:
@@ -24,8 +27,8 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
         rows = [(pos, eid, stream, _decoded(eid, envelope)) for pos, eid, stream, envelope in query(
             f"SELECT {COLUMNS} FROM rm_registry WHERE pos <= ? UNION ALL "
             f"SELECT {COLUMNS} FROM rm_years WHERE pos <= ?", (at, at))]
-        if groups is not None:
-            units = _units_of(rows, year, list(groups), units)
+        if groups is not None or group_of is not None:
+            units = _units_of(rows, year, list(groups or ()), group_of, units)
         units = None if units is None else sorted(set(units))
         only, chosen = ("", ()) if units is None else (f" AND unit IN ({', '.join(['?'] * len(units))})", units)
         # each query is served by an index that leads with the year or the unit: it reads the rows of these units
@@ -60,9 +63,9 @@ def _decoded(event_id: str, data: bytes) -> dict:
     return _LARGE[event_id]
 
 
-def _units_of(rows: list[tuple], year: int, groups: list[str], units: Iterable[str] | None):
-    """The units of `groups` in the year's scheme folded from the registry and year rows (plus `units`); None (no
-    selection) when the year has no scheme or lacks one of the groups, so that the view says what is wrong."""
+def _units_of(rows: list[tuple], year: int, groups: list[str], group_of: str | None, units: Iterable[str] | None):
+    """The units of `groups` and of the group of unit `group_of` in the year's scheme folded from the registry and
+    year rows (plus `units`); None (no selection) when the year has no scheme, so that the view says what is wrong."""
     scope = LogState()
     for pos, eid, stream, envelope in sorted(rows, key=lambda r: r[0]):
         apply(scope, LoggedAct(pos, eid, envelope, {}, "", stream, 0))
@@ -70,6 +73,12 @@ def _units_of(rows: list[tuple], year: int, groups: list[str], units: Iterable[s
     if not ystate.adopted:
         return None
     known = {g.name: g for g in ystate.scheme.groups}
-    if not all(name in known for name in groups):
-        return None
-    return [u for name in groups for u in known[name].units] + list(units or ())
+    for name in groups:
+        if name not in known:
+            raise Refused(f"unknown group {name!r} in {year}")
+    if group_of is not None:
+        home = next((g.name for g in ystate.scheme.groups if group_of in g.units), None)
+        if home is None:
+            raise Refused(f"unknown unit {group_of!r} in {year}")
+        groups = [*groups, home]
+    return [u for name in dict.fromkeys(groups) for u in known[name].units] + list(units or ())

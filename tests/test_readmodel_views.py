@@ -203,3 +203,35 @@ def test_a_rebuild_that_stops_is_indexed_and_finished_by_the_next_catch_up(store
     readmodel.catch_up(store, batch=1000)
     assert _indexes(store) == indexes
     assert _tables(store) == folded
+
+
+def test_a_view_of_one_group_or_unit_equals_its_rows_in_the_whole_year(store):
+    """Ranks, grades and explanations are per group: a group's view (one county of a province) reads only its
+    units' facts and gives the whole year's rows for it, at now and at a past position."""
+    from ledger.writer import Ledger
+    from projections.asof import year_view
+
+    ledger = Ledger(store)
+    for at in (None, str(PART + 500)):
+        whole = year_view(ledger, 2017, at)
+        groups = list(dict.fromkeys(u.group for u in whole.scores.units))
+        assert len(groups) > 3
+        for group in groups:
+            alone = year_view(ledger, 2017, at, [group])
+            assert alone.rows() == whole.rows(group)
+            assert [u.to_dict() for u in alone.scores.group(group)] == [u.to_dict() for u in whole.scores.group(group)]
+            assert {u.group for u in alone.scores.units} == {group}
+        unit = whole.scores.group(groups[-1])[0]
+        by_unit = year_view(ledger, 2017, at, unit=unit.unit)
+        assert by_unit.unit(unit.unit).to_dict() == unit.to_dict() and by_unit.rows() == whole.rows(groups[-1])
+
+
+@pytest.mark.parametrize("kwargs, message", [({"groups": ["乡镇", "无此组"]}, "unknown group '无此组' in 2017"),
+                                             ({"unit": "无此单位"}, "unknown unit '无此单位' in 2017")])
+def test_an_unknown_group_or_unit_is_refused_before_any_fact_is_read(store, kwargs, message):
+    from ledger.errors import Refused
+    from ledger.writer import Ledger
+    from projections.asof import year_view
+
+    with pytest.raises(Refused, match=message):
+        year_view(Ledger(store), 2017, **kwargs)
