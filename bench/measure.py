@@ -264,9 +264,17 @@ def proofs(url: str, leaves: int, runs: int) -> tuple[Figure, Figure]:
 
 # ---- the command line, end to end ----------------------------------------------------------------------------------
 
-def cli(args: list[str], runs: int, env: dict | None = None) -> tuple[float, list[float]]:
+def installed_script() -> str:
+    """The `ledger` script pip installed beside this interpreter (what a virtualenv or system install runs); the
+    PATH's `ledger` otherwise. A version manager's shim on PATH (pyenv's: a bash script that finds the interpreter
+    again) would add its own start-up to every figure; `cli_figures` reports it beside them."""
+    beside = Path(sys.executable).with_name("ledger")
+    return str(beside) if beside.exists() else shutil.which("ledger") or "ledger"
+
+
+def cli(args: list[str], runs: int, env: dict | None = None, exe: str | None = None) -> tuple[float, list[float]]:
     """Median wall time of `ledger ARGS` run from the shell (a new interpreter each time), in ms."""
-    exe = shutil.which("ledger") or "ledger"
+    exe = exe or installed_script()
     # as installed: bytecode cached after the first run (this machine's environment sets PYTHONDONTWRITEBYTECODE,
     # which makes every command compile the ledger's modules again; the caches go to a folder of their own)
     env = {**(env or {}), "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "kaohe-bench-pycache")}
@@ -292,6 +300,9 @@ def cli_figures(built, db: str, group: str, unit: str, runs: int) -> list[Figure
     from bench.generate import PAPER, VALID_FROM
 
     help_ms, _ = cli(["--help"], runs)
+    on_path = shutil.which("ledger")
+    shim = None if on_path is None or Path(on_path).resolve() == Path(installed_script()).resolve() else \
+        cli(["--help"], runs, exe=on_path)[0]
     scores_ms, _ = cli(["--db", db, "scores", "--year", "2017", "--group", group, "--format", "json"], runs)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.key"
@@ -306,7 +317,9 @@ def cli_figures(built, db: str, group: str, unit: str, runs: int) -> list[Figure
         act_ms, _ = cli(["--db", db, "--passphrase-env", PASS_ENV, "adjust", "propose", "--year", "2017", "--unit",
                          unit, "--rule", "附2-1", "--option", "完成", "--points", "1", "--reason", "基准测试",
                          "--sign-with", str(path)], runs, {PASS_ENV: PASSPHRASE})
-    return [Figure("`ledger --help` from the shell", help_ms, "ms", None, "≤ 250 ms", help_ms <= 250),
+    shim_note = "" if shim is None else (f"the installed script; `ledger` on PATH is {on_path}, a shim that adds "
+                                         f"{shim - help_ms:.0f} ms to every command")
+    return [Figure("`ledger --help` from the shell", help_ms, "ms", None, "≤ 250 ms", help_ms <= 250, shim_note),
             Figure("`ledger scores --group` from the shell", scores_ms, "ms", None, "≤ 400 ms", scores_ms <= 400),
             Figure("one signed act from the shell (adjust propose)", act_ms, "ms", None, "≤ 400 ms", act_ms <= 400)]
 
