@@ -1,6 +1,7 @@
 """The life of one adjustment (加减分): proposed, approved role by role, rejected or rescinded. Folded from its stream."""
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -55,6 +56,33 @@ class AdjustmentState:
     def approved_by(self, person: str) -> bool:
         return any(a.person == person for a in self.approvals)
 
+    def as_row(self) -> list:
+        """The state as JSON values, for a read-model row; folded with an empty registry, its people are key ids."""
+        return [self.id, self.year, self.unit, self.rule, self.inputs, self.reason, self.document,
+                self.evidence_sha256, self.proposer_key, self.proposed_at, self.proposal_event,
+                [[a.role, a.key_id, a.signed_at, a.event_id] for a in self.approvals],
+                None if self.rejected is None else list(self.rejected),
+                None if self.rescinded is None else list(self.rescinded), self.last_event]
+
+    @classmethod
+    def from_row(cls, row: list, registry: Registry) -> "AdjustmentState":
+        """The state `as_row` gave, its key ids named from `registry` (a key is registered once, before it signs, and
+        keeps its person: any registry since the act names them as the one of the act's time did)."""
+        people = registry.signatories
+
+        def person(key_id: str) -> str:
+            signer = people.get(key_id)
+            return signer.person if signer else key_id
+
+        (sid, year, unit, rule, inputs, reason, document, evidence, proposer, proposed_at, proposal_event, approvals,
+         rejected, rescinded, last_event) = row
+        signer = people.get(proposer)
+        return cls(sid, year, unit, rule, inputs, reason, document, evidence, proposer,
+                   signer.person if signer else proposer, signer.department if signer else "", proposed_at,
+                   proposal_event, [_approval((role, person(key), key, at, eid)) for role, key, at, eid in approvals],
+                   None if rejected is None else (person(rejected[0]), rejected[1]),
+                   None if rescinded is None else (person(rescinded[0]), rescinded[1]), last_event)
+
     def apply(self, envelope: dict, event_id: str, registry: Registry) -> None:
         """Fold one approval, rejection or rescission."""
         act, kind, key_id = envelope["act"], envelope["type"], envelope["signer"]
@@ -77,22 +105,42 @@ def short_id(stream: str) -> str:
     return stream.replace("-", "")[:8]
 
 
-def fold_adjustment(stream: str, acts: list[tuple[dict, str]], registry: Registry) -> AdjustmentState:
-    """Fold (envelope, event id) pairs of one adjustment stream, in order."""
+def unique_short_id(stream: str, taken: Container[str]) -> str:
+    """The id people type for a stream opened after those whose ids are `taken`: its first 8 hex digits, or 4 more
+    at a time until no earlier stream has them. Stream ids are random: among the 200,000 adjustments of a province
+    a few share their first 8 digits, and a view keyed by 8 digits would lose one of each pair."""
+    digits, size = stream.replace("-", ""), 8
+    while digits[:size] in taken and size < len(digits):
+        size += 4
+    return digits[:size]
+
+
+def display_ids(streams_in_order: list[str]) -> dict[str, str]:
+    """stream -> its id, for streams sharing their first 8 digits, in the order they were opened."""
+    ids: dict[str, str] = {}
+    for stream in streams_in_order:
+        ids[stream] = unique_short_id(stream, set(ids.values()))
+    return ids
+
+
+def fold_adjustment(stream: str, acts: list[tuple[dict, str]], registry: Registry, sid: str | None = None
+                    ) -> AdjustmentState:
+    """Fold (envelope, event id) pairs of one adjustment stream, in order (`sid`: its id, if not its 8 digits)."""
     (first, first_id), rest = acts[0], acts[1:]
-    state = proposed(stream, first, first_id, registry)
+    state = proposed(stream, first, first_id, registry, sid)
     for envelope, event_id in rest:
         state.apply(envelope, event_id, registry)
     return state
 
 
-def proposed(stream: str, envelope: dict, event_id: str, registry: Registry) -> AdjustmentState:
+def proposed(stream: str, envelope: dict, event_id: str, registry: Registry, sid: str | None = None
+             ) -> AdjustmentState:
     """The state an adjustment stream starts in: its proposal (ValueError for any other first act)."""
     if envelope["type"] != "adjustment.proposed":
         raise ValueError("adjustment stream does not start with a proposal")
     act, key_id = envelope["act"], envelope["signer"]
     signer = registry.signatories.get(key_id)
-    return AdjustmentState(short_id(stream), act["year"], act["unit"], act["rule"], dict(act["inputs"]),
+    return AdjustmentState(sid or short_id(stream), act["year"], act["unit"], act["rule"], dict(act["inputs"]),
                            act["reason"], act.get("document", ""), act.get("evidence_sha256", ""),
                            key_id, signer.person if signer else key_id,
                            signer.department if signer else "", envelope["signed_at"], event_id, last_event=event_id)

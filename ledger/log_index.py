@@ -171,12 +171,12 @@ class LogIndex:
         return [r for r in self._many(*_starting_with(log_entries.c.event_id, prefix)) if r.event_id.startswith(prefix)]
 
     def streams_like(self, prefix: str, first_type: str) -> list[str]:
-        """Streams opened by an act of `first_type` whose id starts with `prefix`."""
+        """Streams opened by an act of `first_type` whose id starts with `prefix`, in the order they were opened."""
         # only the stream condition goes to SQL: given the others too, the planner may scan by type instead
         prefix = prefix.lower()
         rows = self._many(*_starting_with(log_entries.c.stream, prefix))
-        return sorted({r.stream for r in rows
-                       if r.version == 1 and r.type == first_type and r.stream.startswith(prefix)})
+        return [r.stream for r in sorted(rows, key=lambda r: r.seq)
+                if r.version == 1 and r.type == first_type and r.stream.startswith(prefix)]
 
     def streams_of_type(self, first_type: str) -> list[str]:
         return [r.stream for r in self._many(log_entries.c.version == 1, log_entries.c.type == first_type)]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from .acts import ACTS, stream_of
-from .adjustments import AdjustmentState, fold_adjustment
+from .adjustments import AdjustmentState, display_ids, fold_adjustment
 from .clock import now, signing_time
 from .errors import LedgerError, NotFound, Refused
 from .log_index import LogIndex, event_id
@@ -96,20 +96,32 @@ class Ledger:
     def adjustment(self, ref: str, registry: Registry | None = None) -> AdjustmentState:
         """An adjustment by its short id (or a longer prefix of its stream id)."""
         stream = self.resolve(ref, "adjustment.proposed", "adjustment")
-        return fold_adjustment(str(stream), self.stream_acts(stream), registry or self.registry())
+        return fold_adjustment(str(stream), self.stream_acts(stream), registry or self.registry(),
+                               self.display_id(stream, "adjustment.proposed"))
 
     def resolve(self, ref: str, first_type: str, what: str) -> UUID:
-        """The stream a short id names; refuses unknown or ambiguous ids."""
+        """The stream a short id names (the id views show it by, or any prefix of its stream id that only it has);
+        refuses unknown or ambiguous ids."""
         ref = ref.strip().lower()
         if len(ref) < 4 or any(c not in "0123456789abcdef-" for c in ref):
             raise NotFound(f"{what} id {ref!r} is not a hex id of at least 4 digits")
         self.index.catch_up()
-        found = self.index.streams_like(ref, first_type)
+        found = self.index.streams_like(_as_stream_prefix(ref), first_type)
         if not found:
             raise NotFound(f"no {what} with id {ref}")
         if len(found) > 1:
-            raise NotFound(f"{what} id {ref} is ambiguous ({len(found)} match); give more digits")
+            # streams sharing their first 8 digits are shown with more of them after the first (unique_short_id)
+            shown = [s for s, sid in display_ids(self.index.streams_like(found[0][:8], first_type)).items()
+                     if sid == ref.replace("-", "")]
+            if len(shown) != 1:
+                raise NotFound(f"{what} id {ref} is ambiguous ({len(found)} match); give more digits")
+            found = shown
         return UUID(found[0])
+
+    def display_id(self, stream: UUID | str, first_type: str) -> str:
+        """The id views show a stream by: its first 8 digits, more where an earlier stream has those."""
+        text = str(stream)
+        return display_ids(self.index.streams_like(text[:8], first_type))[text]
 
     # ---- signing and submitting -----------------------------------------------------------------------------------
 
@@ -220,3 +232,11 @@ def new_ledger_id() -> str:
     return str(uuid.uuid4())
 
 
+def _as_stream_prefix(ref: str) -> str:
+    """A hex id, with or without its dashes, as the start of a stream id (8-4-4-4-12 digits)."""
+    digits, out = ref.replace("-", ""), []
+    for size in (8, 4, 4, 4, 12):
+        if digits:
+            out.append(digits[:size])
+            digits = digits[size:]
+    return "-".join(out)

@@ -1,9 +1,11 @@
 """Materialised read models: the acts each view needs, in SQL tables, kept in step with the log.
 
-Rows carry the position at which they took effect (`pos`) and, for scores and evaluations, the position at which a
-correction superseded them (`until_pos`), so a view at a past position is a query, not a replay. The rows hold each
-act's envelope, and `projections.readstate` folds them with the same code as a full replay — so a view read from
-the tables and one replayed from the log cannot differ.
+Rows carry the position at which they took effect (`pos`) and, for scores, evaluations and adjustments, the
+position at which a later act superseded them (`until_pos`), so a view at a past position is a query, not a replay.
+The rows hold each act's envelope, folded by `projections.readstate` with the same code as a full replay; an
+adjustment's row holds instead its state after the act (folded by the replay's code, `ledger.adjustments`), so that
+a view reads one row per adjustment rather than one per approval. A view read from the tables and one replayed from
+the log cannot differ (tests/test_readmodel_views.py compares them at past positions).
 
 Scores, evaluations, adjustments and decisions also carry the unit they are about, so the view of a few groups (one
 county of a province-wide ledger) selects only their rows. Event ids are read from the log index, which holds them
@@ -30,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from ledger.log_index import LogIndex, log_entries
 
 from .gcpause import collector_paused
-from .rowfold import RowFolder
+from .rowfold import RowFolder, loads
 
 # On SQLite an INTEGER primary key is the table's rowid: rows are stored in position order, and no second B-tree is
 # written for the key. Envelopes are stored as the JSON bytes orjson wrote (decoded without a text conversion).
@@ -47,6 +49,8 @@ def _columns(*names: str) -> list[Column]:
              "stream": lambda: Column("stream", String(36), nullable=False),
              "event_id": lambda: Column("event_id", String(64), nullable=False),
              "envelope": lambda: Column("envelope", LargeBinary, nullable=False),
+             "state": lambda: Column("state", LargeBinary, nullable=False),
+             "ref": lambda: Column("ref", String(32), nullable=False),
              "until_pos": lambda: Column("until_pos", BigInteger, nullable=True)}
     return [_pos()] + [kinds[n]() for n in names]
 
@@ -60,9 +64,12 @@ rm_years = Table("rm_years", metadata, *_columns("year", "event_id", "stream", "
 rm_values = Table("rm_values", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "until_pos"),
                   # serves a year's view, one of some units', and finding the value a correction supersedes
                   Index("rm_values_year_unit", "year", "unit"))
-rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "envelope"),
+# An adjustment's row is its state after the act at `pos` (`rowfold.adjustment_state`), in force until the stream's
+# next act: a view reads one row per adjustment, not one per act.
+rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "state",
+                                                             "until_pos"),
                        Index("rm_adjustments_unit_year", "unit", "year"), Index("rm_adjustments_stream", "stream"))
-rm_decisions = Table("rm_decisions", metadata, *_columns("year", "unit", "stream", "event_id", "envelope"),
+rm_decisions = Table("rm_decisions", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "ref"),
                      Index("rm_decisions_year_unit", "year", "unit"), Index("rm_decisions_stream", "stream"))
 TABLES = (rm_registry, rm_years, rm_values, rm_adjustments, rm_decisions)
 NAME = "views"
@@ -79,8 +86,8 @@ def ensure(engine) -> None:
     inspector = inspect(engine)
     names = set(inspector.get_table_names())
     if names & {t.name for t in (*TABLES, rm_state)}:
-        current = "rm_values" in names and [c["name"] for c in inspector.get_columns("rm_values")] == \
-            [c.name for c in rm_values.c]
+        current = all(t.name in names and [c["name"] for c in inspector.get_columns(t.name)] == [c.name for c in t.c]
+                      for t in TABLES)
         if not current:
             with engine.begin() as conn:
                 for table in (*TABLES, rm_state):
@@ -130,9 +137,9 @@ def _catch_up_once(store, progress, batch) -> int | None:
     if unindexed and pos:
         _index(store)  # a load from nothing that stopped (or runs elsewhere): lookups below need the indexes
         unindexed = False
-    # The folder remembers, for this pass, the row in force of each value stream and the scope of each adjustment or
-    # decision stream, so a rebuild never looks them up in the tables; streams folded before this pass are.
-    folder = RowFolder(pos)
+    # The folder remembers, for this pass, each value stream's row in force, each adjustment's state and each decision
+    # stream's scope and id, so a rebuild never looks them up in the tables; streams folded before this pass are.
+    folder, from_start = RowFolder(pos), pos == 0
     reader = store.stored_rows(after=nid, batch=batch)
     while True:
         with collector_paused():  # batch by batch: the collector runs between batches
@@ -145,7 +152,9 @@ def _catch_up_once(store, progress, batch) -> int | None:
                 if pos == 0 and not unindexed and len(chunk) == batch and conn.dialect.name == "sqlite":
                     _unindex(conn)  # a first load of a long log
                     unindexed = True
-                rows = folder.fold(chunk, _event_ids(conn, chunk), lambda kind, s: _stream_scope(conn, kind, s))
+                if not from_start:
+                    folder.earlier = _Earlier(conn)  # this transaction's rows, the batches before it included
+                rows = folder.fold(chunk, _event_ids(conn, chunk))
                 _write(conn, folder, rows)
                 new_pos, new_nid = folder.position, chunk[-1][0]
                 if pos == 0 and nid == 0:
@@ -186,9 +195,9 @@ def _write(conn, folder: RowFolder, rows: dict[str, list]) -> None:
     """Close the superseded value rows of earlier batches, then insert the batch's rows (executemany: no per-row
     statement building)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    if folder.superseded:
-        conn.exec_driver_sql(f"UPDATE rm_values SET until_pos = {mark} WHERE pos = {mark}",
-                             [(until, p) for p, until in folder.superseded])
+    for name in {table for table, _p, _until in folder.superseded}:
+        conn.exec_driver_sql(f"UPDATE {name} SET until_pos = {mark} WHERE pos = {mark}",
+                             [(until, p) for table, p, until in folder.superseded if table == name])
     for until, year, unit, stream in folder.superseded_unseen:
         # a value folded before this pass: found through (year, unit) — its stream is named for them
         conn.execute(update(rm_values).where(rm_values.c.year == year, rm_values.c.unit == unit,
@@ -223,10 +232,28 @@ def _event_ids(conn, chunk) -> dict[int, str]:
                             f"BETWEEN ? AND ?", (chunk[0][0], chunk[-1][0])))
 
 
-def _stream_scope(conn, table_name: str, stream: str) -> tuple[int, str] | None:
-    table = rm_adjustments if table_name == rm_adjustments.name else rm_decisions
-    row = conn.execute(select(table.c.year, table.c.unit).where(table.c.stream == stream).limit(1)).first()
-    return None if row is None else (int(row[0]), row[1])
+class _Earlier:
+    """What the tables hold about streams folded before a catch-up's pass (`rowfold.Earlier`)."""
+
+    def __init__(self, conn):
+        self.query = Query(conn)
+
+    def adjustment(self, stream: str):
+        rows = self.query("SELECT pos, year, unit, state FROM rm_adjustments WHERE stream = ? AND until_pos IS NULL",
+                          (stream,))
+        return None if not rows else (int(rows[0][0]), int(rows[0][1]), rows[0][2], loads(rows[0][3]))
+
+    def decision(self, stream: str):
+        rows = self.query("SELECT year, unit, ref FROM rm_decisions WHERE stream = ? LIMIT 1", (stream,))
+        return None if not rows else (int(rows[0][0]), rows[0][1], rows[0][2])
+
+    def ids(self, table: str, stream: str) -> set[str]:
+        # a stream id's first 8 digits end at its first '-', which sorts just before '.'
+        span = (stream[:8] + "-", stream[:8] + ".")
+        if table == rm_decisions.name:
+            return {ref for (ref,) in self.query("SELECT ref FROM rm_decisions WHERE stream >= ? AND stream < ?", span)}
+        return {loads(state)[0] for (state,) in self.query(
+            "SELECT state FROM rm_adjustments WHERE stream >= ? AND stream < ? AND until_pos IS NULL", span)}
 
 
 def _still_matches(index: LogIndex, pos: int, nid: int) -> bool:

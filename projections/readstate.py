@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from operator import itemgetter
 
+from ledger.adjustments import AdjustmentState
 from ledger.errors import Refused
 
 from . import readmodel
@@ -35,17 +36,39 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
         # (or this year) only, whatever the size of the log; the position conditions filter those rows
         facts = query(f"SELECT {COLUMNS} FROM rm_values WHERE year = ? AND pos <= ? "
                       f"AND (until_pos IS NULL OR until_pos > ?){only}", (year, at, at, *chosen))
-        # earlier years' adjustments may be carried over into this one
-        facts += query(f"SELECT {COLUMNS} FROM rm_adjustments WHERE year <= ? AND pos <= ?{only}", (year, at, *chosen))
-        facts += query(f"SELECT {COLUMNS} FROM rm_decisions WHERE year = ? AND pos <= ?{only}", (year, at, *chosen))
-    acts = [LoggedAct(pos, eid, envelope, _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in rows]
-    acts += [LoggedAct(pos, eid, loads(envelope), _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in facts]
-    acts.sort(key=_position)  # positions are unique
+        decisions = query(f"SELECT {COLUMNS}, ref FROM rm_decisions WHERE year = ? AND pos <= ?{only}",
+                          (year, at, *chosen))
+        # each adjustment's state as of `at`; earlier years' adjustments may be carried over into this one
+        adjustments = query(f"SELECT stream, state FROM rm_adjustments WHERE year <= ? AND pos <= ? "
+                            f"AND (until_pos IS NULL OR until_pos > ?){only}", (year, at, at, *chosen))
     state = LogState()
+    for pos, eid, stream, _envelope, ref in decisions:
+        state.streams[stream] = ref  # the ids the whole log gives them (see ledger.adjustments.unique_short_id)
+    acts = [LoggedAct(pos, eid, envelope, _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in rows]
+    acts += [LoggedAct(pos, eid, loads(envelope), _NO_SIGNATURE, "", stream, 0)
+             for pos, eid, stream, envelope, *_ in (*facts, *decisions)]
+    acts.sort(key=_position)  # positions are unique
     for act in acts:
         apply(state, act)
+    _add_adjustments(state, [(loads(blob), stream) for stream, blob in adjustments])
     state.position = at
     return state
+
+
+def _add_adjustments(state: LogState, rows: list[tuple[list, str]]) -> None:
+    """(state row, stream) of adjustments into the folded state, in the order of their proposals (a replay's
+    order), named from the registry as of the view."""
+    rows.sort(key=_proposal_position)
+    from_row, registry = AdjustmentState.from_row, state.registry
+    for row, stream in rows:
+        adj = from_row(row[:-1], registry)
+        state.adjustments[adj.id] = adj
+        state.adjustment_positions[adj.id] = [(pos, kind) for pos, kind in row[-1]]
+        state.streams[stream] = adj.id
+
+
+def _proposal_position(item: tuple[list, str]) -> int:
+    return item[0][-1][0][0]
 
 
 _NO_SIGNATURE: dict = {}  # views fold what verify and the writer checked: signatures are not read here

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, NamedTuple
 
-from ledger.adjustments import AdjustmentState, proposed, short_id
+from ledger.adjustments import AdjustmentState, proposed, unique_short_id
 from ledger.log_index import event_id
 from ledger.registry import Registry
 from ledger.years import YearState
@@ -135,7 +135,8 @@ def _evaluation(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
 
 
 def _decision(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
-    sid = short_id(item.stream)
+    # a view of some units is given the ids the whole log gives (projections.readstate), the replay finds them
+    sid = state.streams.get(item.stream) or unique_short_id(item.stream, state.decisions)
     state.streams[item.stream] = sid
     state.decisions[sid] = DecisionState(sid, act, item.event_id, item.position, env["signer"])
 
@@ -153,7 +154,7 @@ def _set_value(table: dict, key: tuple, item: LoggedAct, act: dict, env: dict) -
 
 
 def _proposal(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
-    adj = proposed(item.stream, env, item.event_id, state.registry)
+    adj = proposed(item.stream, env, item.event_id, state.registry, unique_short_id(item.stream, state.adjustments))
     sid = state.streams[item.stream] = adj.id
     state.adjustments[sid] = adj
     state.adjustment_positions[sid] = [(item.position, env["type"])]

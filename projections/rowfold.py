@@ -1,6 +1,9 @@
 """Stored events into read-model rows: the one place that says which row each act gives. Catch-ups and rebuilds
 write these rows; `verify` (projections.viewcheck) compares the tables with them.
 
+Adjustment and decision ids are made unique here as in the replay (`ledger.adjustments.unique_short_id`), and
+stored with the rows, so that the view of one county gives each the id the whole log gives it.
+
 Envelopes are kept as the JSON bytes orjson writes for the decoded envelope: decoding them gives the same values
 as decoding the event (orjson reads back what it wrote), at a third of the standard library's cost. (Cutting the
 envelope's text out of the stored state instead is slower: the text is not ASCII, and must be encoded again.)
@@ -8,16 +11,17 @@ envelope's text out of the stored state instead is slower: the text is not ASCII
 from __future__ import annotations
 
 import json
-from typing import Callable, Iterable
+from typing import Iterable, Protocol
 
 import orjson
 
+from ledger.adjustments import AdjustmentState, proposed, unique_short_id
 from ledger.log_index import event_id
+from ledger.registry import Registry
 
 REGISTRY_TYPES = ("ledger.genesis", "signatory.added", "signatory.revoked")
 YEAR_TYPES = ("scheme.adopted", "year.close.signed")
 VALUE_TYPES = ("score.recorded", "evaluation.recorded")
-OPENING_TYPES = ("adjustment.proposed", "decision.recorded")  # the first act of an adjustment or decision stream
 
 
 def loads(data: bytes | str):
@@ -38,74 +42,152 @@ def envelope_bytes(envelope: dict) -> bytes:
 
 
 Act = tuple[str, int, dict, "str | None"]  # (stream, version, envelope, event id if known) of one event
-ScopeOf = Callable[[str, str], "tuple[int, str] | None"]  # (table name, stream) -> (year, unit) of a stream's rows
+ADJUSTMENTS, DECISIONS, VALUES = "rm_adjustments", "rm_decisions", "rm_values"
+UNTIL = 6  # the until_pos column of rm_values and rm_adjustments
+_NO_ONE = Registry()  # states are folded without names: a view names their keys from its registry
+
+
+class Earlier(Protocol):
+    """What a catch-up's folder asks of the tables about streams folded before its pass."""
+
+    def adjustment(self, stream: str) -> "tuple[int, int, str, list] | None":
+        """(position, year, unit, state) of the adjustment stream's row in force."""
+
+    def decision(self, stream: str) -> "tuple[int, str, str] | None":
+        """(year, unit, id) of the decision stream."""
+
+    def ids(self, table: str, stream: str) -> set[str]:
+        """The ids of the streams of `table` whose first 8 digits are those of `stream`."""
+
+
+class NothingEarlier:
+    """For a pass from the start of the log: nothing was folded before it."""
+
+    def adjustment(self, stream):
+        return None
+
+    def decision(self, stream):
+        return None
+
+    def ids(self, table, stream):
+        return set()
+
+
+def adjustment_state(adj: AdjustmentState, steps: list) -> bytes:
+    """An adjustment's state row: `AdjustmentState.as_row` and its steps, [position, act type] each."""
+    return orjson.dumps([*adj.as_row(), steps])
 
 
 class RowFolder:
     """Folds stored events, in log order from the position after `start`, into the rows they add to each table
-    (tuples in the tables' column order). It remembers, for one pass, each value stream's row in force and each
-    adjustment or decision stream's (year, unit); streams it has not seen are left to the caller: `superseded_unseen`
-    and `scope_of`."""
+    (tuples in the tables' column order). It remembers, for one pass, each value stream's row in force, each
+    adjustment stream's state and each decision stream's (year, unit, id); streams folded before the pass are
+    asked of `earlier`, or left to the caller (`superseded_unseen`)."""
 
-    def __init__(self, start: int = 0):
+    def __init__(self, start: int = 0, earlier: Earlier | None = None):
         self.position = start
+        self.earlier = earlier or NothingEarlier()
         self.open_values: dict[str, int] = {}  # value stream -> position of its row in force
-        self.scopes: dict[str, tuple[int, str]] = {}  # adjustment or decision stream -> (year, unit)
-        self.superseded: list[tuple[int, int]] = []  # (position of a row of an earlier batch, position superseding it)
+        self.open_adjustments: dict[str, tuple[int, AdjustmentState, list]] = {}  # stream -> (row, state, steps)
+        self.adjustment_ids: set[str] = set()
+        self.decisions: dict[str, tuple[int, str, str]] = {}  # decision stream -> (year, unit, id)
+        self.decision_ids: set[str] = set()
+        self.superseded: list[tuple[str, int, int]] = []  # (table, position of an earlier batch's row, superseding)
         self.superseded_unseen: list[tuple[int, int, str, str]] = []  # (superseding position, year, unit, stream)
 
-    def fold(self, chunk: list[tuple], ids: dict[int, str], scope_of: ScopeOf) -> dict[str, list[tuple]]:
+    def fold(self, chunk: list[tuple], ids: dict[int, str]) -> dict[str, list[tuple]]:
         """The rows of a batch of stored events as `EventStore.stored_rows` gives them (notification id, stream,
         version, topic, state bytes), by table name (`ids`: notification id -> event id, where known; the others are
         computed); see `fold_acts`."""
-        return self.fold_acts(((stream, version, loads(text)["envelope"], ids.get(nid))
-                               for nid, stream, version, _topic, text in chunk), scope_of)
+        return self.fold_acts((stream, version, loads(text)["envelope"], ids.get(nid))
+                              for nid, stream, version, _topic, text in chunk)
 
-    def fold_acts(self, acts: Iterable[Act], scope_of: ScopeOf) -> dict[str, list[tuple]]:
-        """The rows of one batch of acts by table name; value rows of the batch superseded within it are closed,
-        those of earlier batches are listed in `superseded` (and in `superseded_unseen` when folded before this
+    def fold_acts(self, acts: Iterable[Act]) -> dict[str, list[tuple]]:
+        """The rows of one batch of acts by table name; rows of the batch superseded within it are closed, those of
+        earlier batches are listed in `superseded` (and in `superseded_unseen` for values folded before this
         pass)."""
         registry: list[tuple] = []
         years: list[tuple] = []
-        adjustments: list[tuple] = []
         decisions: list[tuple] = []
         values: dict[int, list] = {}
-        open_values, scopes, pos = self.open_values, self.scopes, self.position
+        adjustments: dict[int, list] = {}
+        open_values, pos = self.open_values, self.position
         for stream, version, env, eid in acts:
             pos += 1
             kind = env["type"]
             eid = eid or event_id(env)
-            blob = envelope_bytes(env)
             if kind in VALUE_TYPES:
                 act = env["act"]
                 previous = open_values.get(stream)
                 if previous is not None:
-                    row = values.get(previous)
-                    if row is not None:
-                        row[6] = pos
-                    else:
-                        self.superseded.append((previous, pos))
+                    self._close(values, VALUES, previous, pos)
                 elif version > 1:
                     self.superseded_unseen.append((pos, act["year"], act["unit"], stream))
                 open_values[stream] = pos
-                values[pos] = [pos, act["year"], act["unit"], stream, eid, blob, None]
-            elif kind.startswith(("adjustment.", "decision.")):
-                table = adjustments if kind.startswith("adjustment.") else decisions
-                if kind in OPENING_TYPES:
-                    scope = scopes[stream] = (env["act"]["year"], env["act"]["unit"])
-                else:
-                    scope = scopes.get(stream)
-                    if scope is None:
-                        scope = scope_of("rm_adjustments" if table is adjustments else "rm_decisions", stream)
-                        if scope is None:
-                            continue  # a stream without its first act: the replay ignores such an act too
-                        scopes[stream] = scope
-                table.append((pos, scope[0], scope[1], stream, eid, blob))
+                values[pos] = [pos, act["year"], act["unit"], stream, eid, envelope_bytes(env), None]
+            elif kind.startswith("adjustment."):
+                row = self._adjustment(adjustments, stream, pos, kind, env, eid)
+                if row is not None:
+                    adjustments[pos] = row
+            elif kind.startswith("decision."):
+                scope = self._decision(stream, kind, env)
+                if scope is not None:
+                    decisions.append((pos, scope[0], scope[1], stream, eid, envelope_bytes(env), scope[2]))
             elif kind in REGISTRY_TYPES:
-                registry.append((pos, eid, stream, blob))
+                registry.append((pos, eid, stream, envelope_bytes(env)))
             elif kind in YEAR_TYPES:
-                years.append((pos, env["act"]["year"], eid, stream, blob))
+                years.append((pos, env["act"]["year"], eid, stream, envelope_bytes(env)))
             # anything else (signed checkpoints) is in no view
         self.position = pos
-        return {"rm_registry": registry, "rm_years": years, "rm_values": [tuple(r) for r in values.values()],
-                "rm_adjustments": adjustments, "rm_decisions": decisions}
+        return {"rm_registry": registry, "rm_years": years, VALUES: [tuple(r) for r in values.values()],
+                ADJUSTMENTS: [tuple(r) for r in adjustments.values()], DECISIONS: decisions}
+
+    def _close(self, batch: dict[int, list], table: str, previous: int, pos: int) -> None:
+        """The row at `previous` is superseded at `pos`: closed in the batch, or listed for an earlier batch's."""
+        row = batch.get(previous)
+        if row is not None:
+            row[UNTIL] = pos
+        else:
+            self.superseded.append((table, previous, pos))
+
+    def _adjustment(self, batch: dict[int, list], stream: str, pos: int, kind: str, env: dict, eid: str):
+        """The state row an adjustment act gives (None for a stream without its proposal: the replay ignores such
+        an act too)."""
+        if kind == "adjustment.proposed":
+            sid = unique_short_id(stream, self._taken(self.adjustment_ids, ADJUSTMENTS, stream))
+            self.adjustment_ids.add(sid)
+            adj, steps = proposed(stream, env, eid, _NO_ONE, sid), []
+        else:
+            known = self.open_adjustments.get(stream)
+            if known is not None:
+                previous, adj, steps = known
+                self._close(batch, ADJUSTMENTS, previous, pos)
+            else:
+                found = self.earlier.adjustment(stream)
+                if found is None:
+                    return None
+                previous, _year, _unit, row = found
+                adj, steps = AdjustmentState.from_row(row[:-1], _NO_ONE), row[-1]
+                self.superseded.append((ADJUSTMENTS, previous, pos))
+            adj.apply(env, eid, _NO_ONE)
+        steps.append([pos, kind])
+        self.open_adjustments[stream] = (pos, adj, steps)
+        return [pos, adj.year, adj.unit, stream, eid, adjustment_state(adj, steps), None]
+
+    def _decision(self, stream: str, kind: str, env: dict) -> tuple[int, str, str] | None:
+        scope = self.decisions.get(stream)
+        if scope is None:
+            if kind == "decision.recorded":
+                ref = unique_short_id(stream, self._taken(self.decision_ids, DECISIONS, stream))
+                self.decision_ids.add(ref)
+                scope = (env["act"]["year"], env["act"]["unit"], ref)
+            else:
+                scope = self.earlier.decision(stream)
+                if scope is None:
+                    return None  # a stream without its first act: the replay ignores such an act too
+            self.decisions[stream] = scope
+        return scope
+
+    def _taken(self, seen: set[str], table: str, stream: str):
+        """Ids a new stream's id must differ from: this pass's, and those folded before it with the same 8 digits."""
+        return seen if isinstance(self.earlier, NothingEarlier) else seen | self.earlier.ids(table, stream)

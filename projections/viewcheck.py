@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
-from .readmodel import BATCH, TABLES, Query, ensure, position, rm_values
-from .rowfold import RowFolder, envelope_bytes, loads
+from .readmodel import BATCH, TABLES, Query, ensure, position, rm_adjustments, rm_values
+from .rowfold import UNTIL, RowFolder, envelope_bytes, loads
 
-UNTIL = 6  # rm_values' until_pos column: known only once the log is read further, so compared at the end
-ENVELOPE = {t.name: [c.name for c in t.c].index("envelope") for t in TABLES}
+ENVELOPE = {t.name: next(i for i, c in enumerate(t.c) if c.name in ("envelope", "state")) for t in TABLES}
+CLOSED = {rm_values.name: "value", rm_adjustments.name: "state"}  # rows another act supersedes (until_pos)
 
 
 def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, str]] | None = None
@@ -27,8 +27,9 @@ def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, s
     head, _nid = position(store.engine)
     problems: list[tuple[int, str]] = []
     folder = RowFolder(0)
-    expected_until: dict[int, int] = {}  # value row -> position of the value that superseded it, by the log
-    held_until: dict[int, int | None] = {}  # value row -> what the view says
+    # row -> position of the act that superseded it: known only once the log is read further, so compared at the end
+    expected_until: dict[int, int] = {}
+    held_until: dict[int, tuple[str, int | None]] = {}  # row -> (table, what the view says)
     if acts is None:
         acts = ((row[1], row[2], loads(row[4])["envelope"], None) for row in store.stored_rows(batch=BATCH))
     source = iter(acts)
@@ -39,25 +40,25 @@ def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, s
             if not chunk:
                 break
             first = folder.position + 1
-            expected = folder.fold_acts(chunk, lambda _table, _stream: None)
-            expected_until.update(folder.superseded)
+            expected = folder.fold_acts(chunk)
+            expected_until.update((p, until) for _table, p, until in folder.superseded)
             folder.superseded.clear()
             folder.superseded_unseen.clear()  # a value stream without its first value: the view has no row to close
             held = {t.name: query(f"SELECT * FROM {t.name} WHERE pos BETWEEN ? AND ? ORDER BY pos",
                                   (first, folder.position)) for t in TABLES}
-            for row in expected[rm_values.name]:
-                if row[UNTIL] is not None:
-                    expected_until[row[0]] = row[UNTIL]
-            held_until.update((row[0], row[UNTIL]) for row in held[rm_values.name])
-            expected[rm_values.name] = [row[:UNTIL] for row in expected[rm_values.name]]
-            held[rm_values.name] = [row[:UNTIL] for row in held[rm_values.name]]
+            for name in CLOSED:
+                expected_until.update((row[0], row[UNTIL]) for row in expected[name] if row[UNTIL] is not None)
+                held_until.update((row[0], (name, row[UNTIL])) for row in held[name])
+                expected[name] = [row[:UNTIL] for row in expected[name]]
+                held[name] = [row[:UNTIL] for row in held[name]]
             if any(expected[name] != rows for name, rows in held.items()):
                 problems += _differences(expected, held)
         checked = folder.position
-        for p in sorted(set(expected_until) | {p for p, until in held_until.items() if until is not None}):
-            if p in held_until and held_until[p] != expected_until.get(p):
-                problems.append((p, f"view rm_values says this value was superseded at {held_until[p]}, the log "
-                                    f"at {expected_until.get(p)}"))
+        for p in sorted(set(expected_until) | {p for p, (_t, until) in held_until.items() if until is not None}):
+            if p in held_until and held_until[p][1] != expected_until.get(p):
+                name, until = held_until[p]
+                problems.append((p, f"view {name} says this {CLOSED[name]} was superseded at {until}, the log at "
+                                    f"{expected_until.get(p)}"))
         for table in TABLES:
             for (extra,) in query(f"SELECT pos FROM {table.name} WHERE pos > ? ORDER BY pos LIMIT ?",
                                   (checked, limit)):

@@ -172,8 +172,8 @@ def test_missing_misplaced_and_extra_rows_are_named(store):
         adj = conn.exec_driver_sql("SELECT * FROM rm_adjustments ORDER BY pos LIMIT 2").all()
     _edit(store, "DELETE FROM rm_adjustments WHERE pos = ?", (adj[0][0],))
     _edit(store, "DELETE FROM rm_adjustments WHERE pos = ?", (adj[1][0],))
-    _edit(store, "INSERT INTO rm_decisions VALUES (?, ?, ?, ?, ?, ?)", tuple(adj[1]))  # in the wrong table
-    _edit(store, "INSERT INTO rm_adjustments VALUES (?, ?, ?, ?, ?, ?)", (head + 5, *adj[0][1:]))  # beyond the log
+    _edit(store, "INSERT INTO rm_decisions VALUES (?, ?, ?, ?, ?, ?, ?)", (*adj[1][:6], adj[1][3][:8]))  # wrong table
+    _edit(store, "INSERT INTO rm_adjustments VALUES (?, ?, ?, ?, ?, ?, ?)", (head + 5, *adj[0][1:]))  # beyond the log
     assert view_problems(store) == [(adj[0][0], "the views lack this event"),
                                     (adj[1][0], "view rm_decisions differs from the event"),
                                     (head + 5, "view rm_adjustments holds a row beyond or outside the log")]
