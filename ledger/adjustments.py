@@ -56,33 +56,6 @@ class AdjustmentState:
     def approved_by(self, person: str) -> bool:
         return any(a.person == person for a in self.approvals)
 
-    def as_row(self) -> list:
-        """The state as JSON values, for a read-model row; folded with an empty registry, its people are key ids."""
-        return [self.id, self.year, self.unit, self.rule, self.inputs, self.reason, self.document,
-                self.evidence_sha256, self.proposer_key, self.proposed_at, self.proposal_event,
-                [[a.role, a.key_id, a.signed_at, a.event_id] for a in self.approvals],
-                None if self.rejected is None else list(self.rejected),
-                None if self.rescinded is None else list(self.rescinded), self.last_event]
-
-    @classmethod
-    def from_row(cls, row: list, registry: Registry) -> "AdjustmentState":
-        """The state `as_row` gave, its key ids named from `registry` (a key is registered once, before it signs, and
-        keeps its person: any registry since the act names them as the one of the act's time did)."""
-        people = registry.signatories
-
-        def person(key_id: str) -> str:
-            signer = people.get(key_id)
-            return signer.person if signer else key_id
-
-        (sid, year, unit, rule, inputs, reason, document, evidence, proposer, proposed_at, proposal_event, approvals,
-         rejected, rescinded, last_event) = row
-        signer = people.get(proposer)
-        return cls(sid, year, unit, rule, inputs, reason, document, evidence, proposer,
-                   signer.person if signer else proposer, signer.department if signer else "", proposed_at,
-                   proposal_event, [_approval((role, person(key), key, at, eid)) for role, key, at, eid in approvals],
-                   None if rejected is None else (person(rejected[0]), rejected[1]),
-                   None if rescinded is None else (person(rescinded[0]), rescinded[1]), last_event)
-
     def apply(self, envelope: dict, event_id: str, registry: Registry) -> None:
         """Fold one approval, rejection or rescission."""
         act, kind, key_id = envelope["act"], envelope["type"], envelope["signer"]

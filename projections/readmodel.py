@@ -3,8 +3,8 @@
 Rows carry the position at which they took effect (`pos`) and, for scores, evaluations and adjustments, the
 position at which a later act superseded them (`until_pos`), so a view at a past position is a query, not a replay.
 The rows hold each act's envelope, folded by `projections.readstate` with the same code as a full replay; an
-adjustment's row holds instead its state after the act (folded by the replay's code, `ledger.adjustments`), so that
-a view reads one row per adjustment rather than one per approval. A view read from the tables and one replayed from
+adjustment's row holds instead the acts of its stream up to this one (what the replay's `ledger.adjustments` folds
+of each), so that a view reads one row per adjustment rather than one per approval. A view read from the tables and one replayed from
 the log cannot differ (tests/test_readmodel_views.py compares them at past positions).
 
 Scores, evaluations, adjustments and decisions also carry the unit they are about, so the view of a few groups (one
@@ -64,7 +64,7 @@ rm_years = Table("rm_years", metadata, *_columns("year", "event_id", "stream", "
 rm_values = Table("rm_values", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "until_pos"),
                   # serves a year's view, one of some units', and finding the value a correction supersedes
                   Index("rm_values_year_unit", "year", "unit"))
-# An adjustment's row is its state after the act at `pos` (`rowfold.adjustment_state`), in force until the stream's
+# An adjustment's row holds its acts up to the one at `pos` (see `rowfold._state_step`), in force until the stream's
 # next act: a view reads one row per adjustment, not one per act.
 rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "state",
                                                              "until_pos"),
@@ -241,7 +241,7 @@ class _Earlier:
     def adjustment(self, stream: str):
         rows = self.query("SELECT pos, year, unit, state FROM rm_adjustments WHERE stream = ? AND until_pos IS NULL",
                           (stream,))
-        return None if not rows else (int(rows[0][0]), int(rows[0][1]), rows[0][2], loads(rows[0][3]))
+        return None if not rows else (int(rows[0][0]), int(rows[0][1]), rows[0][2], bytes(rows[0][3]))
 
     def decision(self, stream: str):
         rows = self.query("SELECT year, unit, ref FROM rm_decisions WHERE stream = ? LIMIT 1", (stream,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from operator import itemgetter
 
-from ledger.adjustments import AdjustmentState
+from ledger.adjustments import proposed
 from ledger.errors import Refused
 
 from . import readmodel
@@ -56,19 +56,24 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
 
 
 def _add_adjustments(state: LogState, rows: list[tuple[list, str]]) -> None:
-    """(state row, stream) of adjustments into the folded state, in the order of their proposals (a replay's
-    order), named from the registry as of the view."""
+    """(state row, stream) of adjustments into the folded state, folded in the order of their proposals (a
+    replay's order) by the replay's own code, named from the registry as of the view (a key is registered once,
+    before it signs, and keeps its person: the registry of any later position names it as the act's time did)."""
     rows.sort(key=_proposal_position)
-    from_row, registry = AdjustmentState.from_row, state.registry
-    for row, stream in rows:
-        adj = from_row(row[:-1], registry)
-        state.adjustments[adj.id] = adj
-        state.adjustment_positions[adj.id] = [(pos, kind) for pos, kind in row[-1]]
-        state.streams[stream] = adj.id
+    registry = state.registry
+    for (sid, (pos, eid, first), *steps), stream in rows:
+        adj = proposed(stream, first, eid, registry, sid)
+        positions = [(pos, first["type"])]
+        for pos, eid, env in steps:
+            adj.apply(env, eid, registry)
+            positions.append((pos, env["type"]))
+        state.adjustments[sid] = adj
+        state.adjustment_positions[sid] = positions
+        state.streams[stream] = sid
 
 
 def _proposal_position(item: tuple[list, str]) -> int:
-    return item[0][-1][0][0]
+    return item[0][1][0]
 
 
 _NO_SIGNATURE: dict = {}  # views fold what verify and the writer checked: signatures are not read here

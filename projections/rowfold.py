@@ -15,9 +15,8 @@ from typing import Iterable, Protocol
 
 import orjson
 
-from ledger.adjustments import AdjustmentState, proposed, unique_short_id
+from ledger.adjustments import unique_short_id
 from ledger.log_index import event_id
-from ledger.registry import Registry
 
 REGISTRY_TYPES = ("ledger.genesis", "signatory.added", "signatory.revoked")
 YEAR_TYPES = ("scheme.adopted", "year.close.signed")
@@ -44,14 +43,13 @@ def envelope_bytes(envelope: dict) -> bytes:
 Act = tuple[str, int, dict, "str | None"]  # (stream, version, envelope, event id if known) of one event
 ADJUSTMENTS, DECISIONS, VALUES = "rm_adjustments", "rm_decisions", "rm_values"
 UNTIL = 6  # the until_pos column of rm_values and rm_adjustments
-_NO_ONE = Registry()  # states are folded without names: a view names their keys from its registry
 
 
 class Earlier(Protocol):
     """What a catch-up's folder asks of the tables about streams folded before its pass."""
 
-    def adjustment(self, stream: str) -> "tuple[int, int, str, list] | None":
-        """(position, year, unit, state) of the adjustment stream's row in force."""
+    def adjustment(self, stream: str) -> "tuple[int, int, str, bytes] | None":
+        """(position, year, unit, state bytes) of the adjustment stream's row in force."""
 
     def decision(self, stream: str) -> "tuple[int, str, str] | None":
         """(year, unit, id) of the decision stream."""
@@ -73,9 +71,17 @@ class NothingEarlier:
         return set()
 
 
-def adjustment_state(adj: AdjustmentState, steps: list) -> bytes:
-    """An adjustment's state row: `AdjustmentState.as_row` and its steps, [position, act type] each."""
-    return orjson.dumps([*adj.as_row(), steps])
+# An adjustment's state row is its id and its acts so far, [position, event id, {type, act, signer, signed_at}] each:
+# what `ledger.adjustments` folds them with, no more (`readstate` folds them as the replay does). Each act's row is
+# the previous row's bytes with the act added, not a new encoding of the whole.
+
+def _state_head(sid: str) -> bytes:
+    return b'["' + sid.encode("ascii") + b'"'
+
+
+def _state_step(pos: int, eid: str, env: dict) -> bytes:
+    return b',[%d,"%s",' % (pos, eid.encode("ascii")) + orjson.dumps(
+        {"type": env["type"], "act": env["act"], "signer": env["signer"], "signed_at": env["signed_at"]}) + b"]"
 
 
 class RowFolder:
@@ -88,7 +94,7 @@ class RowFolder:
         self.position = start
         self.earlier = earlier or NothingEarlier()
         self.open_values: dict[str, int] = {}  # value stream -> position of its row in force
-        self.open_adjustments: dict[str, tuple[int, AdjustmentState, list]] = {}  # stream -> (row, state, steps)
+        self.open_adjustments: dict[str, tuple[int, tuple[int, str], bytes]] = {}  # stream -> (row, scope, state)
         self.adjustment_ids: set[str] = set()
         self.decisions: dict[str, tuple[int, str, str]] = {}  # decision stream -> (year, unit, id)
         self.decision_ids: set[str] = set()
@@ -152,27 +158,26 @@ class RowFolder:
 
     def _adjustment(self, batch: dict[int, list], stream: str, pos: int, kind: str, env: dict, eid: str):
         """The state row an adjustment act gives (None for a stream without its proposal: the replay ignores such
-        an act too)."""
+        an act too). The row is the previous one with this act added: its bytes are extended, not re-encoded."""
         if kind == "adjustment.proposed":
             sid = unique_short_id(stream, self._taken(self.adjustment_ids, ADJUSTMENTS, stream))
             self.adjustment_ids.add(sid)
-            adj, steps = proposed(stream, env, eid, _NO_ONE, sid), []
+            scope, body = (env["act"]["year"], env["act"]["unit"]), _state_head(sid)
         else:
             known = self.open_adjustments.get(stream)
             if known is not None:
-                previous, adj, steps = known
+                previous, scope, body = known
                 self._close(batch, ADJUSTMENTS, previous, pos)
             else:
                 found = self.earlier.adjustment(stream)
                 if found is None:
                     return None
-                previous, _year, _unit, row = found
-                adj, steps = AdjustmentState.from_row(row[:-1], _NO_ONE), row[-1]
+                previous, year, unit, state = found
+                scope, body = (year, unit), state[:-1]
                 self.superseded.append((ADJUSTMENTS, previous, pos))
-            adj.apply(env, eid, _NO_ONE)
-        steps.append([pos, kind])
-        self.open_adjustments[stream] = (pos, adj, steps)
-        return [pos, adj.year, adj.unit, stream, eid, adjustment_state(adj, steps), None]
+        body += _state_step(pos, eid, env)
+        self.open_adjustments[stream] = (pos, scope, body)
+        return [pos, scope[0], scope[1], stream, eid, body + b"]", None]
 
     def _decision(self, stream: str, kind: str, env: dict) -> tuple[int, str, str] | None:
         scope = self.decisions.get(stream)
