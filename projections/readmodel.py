@@ -68,13 +68,18 @@ rm_values = Table("rm_values", metadata, *_columns("year", "unit", "stream", "ev
 # next act: a view reads one row per adjustment, not one per act.
 rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "state",
                                                              "until_pos"),
-                       Index("rm_adjustments_unit_year", "unit", "year"), Index("rm_adjustments_stream", "stream"))
+                       # with until_pos, the rows in force are found in the index: only theirs are read
+                       Index("rm_adjustments_unit_year", "unit", "year", "until_pos"),
+                       Index("rm_adjustments_stream", "stream"))
 rm_decisions = Table("rm_decisions", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "ref"),
                      Index("rm_decisions_year_unit", "year", "unit"), Index("rm_decisions_stream", "stream"))
 TABLES = (rm_registry, rm_years, rm_values, rm_adjustments, rm_decisions)
 NAME = "views"
 UNINDEXED = "unindexed"  # an rm_state row present while a load from nothing runs without the secondary indexes
 BATCH = 5000
+# adjustment states a pass keeps in memory (≈ 1 kB each; a province year has 200,000 adjustments): acts of the others,
+# seldom seen so long after their proposal, read theirs back from the table
+REMEMBER = 50_000
 
 
 def ensure(engine) -> None:
@@ -139,7 +144,7 @@ def _catch_up_once(store, progress, batch) -> int | None:
         unindexed = False
     # The folder remembers, for this pass, each value stream's row in force, each adjustment's state and each decision
     # stream's scope and id, so a rebuild never looks them up in the tables; streams folded before this pass are.
-    folder, from_start = RowFolder(pos), pos == 0
+    folder = RowFolder(pos, remember=REMEMBER)
     reader = store.stored_rows(after=nid, batch=batch)
     while True:
         with collector_paused():  # batch by batch: the collector runs between batches
@@ -152,8 +157,7 @@ def _catch_up_once(store, progress, batch) -> int | None:
                 if pos == 0 and not unindexed and len(chunk) == batch and conn.dialect.name == "sqlite":
                     _unindex(conn)  # a first load of a long log
                     unindexed = True
-                if not from_start:
-                    folder.earlier = _Earlier(conn)  # this transaction's rows, the batches before it included
+                folder.earlier = _Earlier(conn)  # this transaction's rows, the batches before it included
                 rows = folder.fold(chunk, _event_ids(conn, chunk))
                 _write(conn, folder, rows)
                 new_pos, new_nid = folder.position, chunk[-1][0]
@@ -236,9 +240,12 @@ class _Earlier:
     """What the tables hold about streams folded before a catch-up's pass (`rowfold.Earlier`)."""
 
     def __init__(self, conn):
-        self.query = Query(conn)
+        self.conn, self.query = conn, Query(conn)
 
     def adjustment(self, stream: str):
+        if _unindexed(self.conn):  # a load from nothing, asked about a stream it no longer remembers
+            next(i for i in rm_adjustments.indexes if i.name == "rm_adjustments_stream").create(self.conn,
+                                                                                              checkfirst=True)
         rows = self.query("SELECT pos, year, unit, state FROM rm_adjustments WHERE stream = ? AND until_pos IS NULL",
                           (stream,))
         return None if not rows else (int(rows[0][0]), int(rows[0][1]), rows[0][2], bytes(rows[0][3]))
@@ -289,8 +296,8 @@ def _unindexed(conn) -> bool:
     return conn.execute(select(rm_state.c.name).where(rm_state.c.name == UNINDEXED)).first() is not None
 
 
-def rebuild(store, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(store, progress: Callable[[int], None] | None = None, batch: int = BATCH) -> int:
     """Drop the read models and fold the whole log again, in batches (a killed rebuild resumes where it stopped)."""
     ensure(store.engine)
     _drop(store)
-    return catch_up(store, progress)
+    return catch_up(store, progress, batch)

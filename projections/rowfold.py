@@ -11,6 +11,7 @@ envelope's text out of the stored state instead is slower: the text is not ASCII
 from __future__ import annotations
 
 import json
+from itertools import islice
 from typing import Iterable, Protocol
 
 import orjson
@@ -90,9 +91,12 @@ class RowFolder:
     adjustment stream's state and each decision stream's (year, unit, id); streams folded before the pass are
     asked of `earlier`, or left to the caller (`superseded_unseen`)."""
 
-    def __init__(self, start: int = 0, earlier: Earlier | None = None):
+    def __init__(self, start: int = 0, earlier: Earlier | None = None, remember: int | None = None):
         self.position = start
         self.earlier = earlier or NothingEarlier()
+        self.from_start = start == 0  # then every earlier stream's id is in this pass's sets
+        # at most `remember` adjustment states are kept (the latest touched); the others are asked of `earlier`
+        self.remember = remember
         self.open_values: dict[str, int] = {}  # value stream -> position of its row in force
         self.open_adjustments: dict[str, tuple[int, tuple[int, str], bytes]] = {}  # stream -> (row, scope, state)
         self.adjustment_ids: set[str] = set()
@@ -112,6 +116,7 @@ class RowFolder:
         """The rows of one batch of acts by table name; rows of the batch superseded within it are closed, those of
         earlier batches are listed in `superseded` (and in `superseded_unseen` for values folded before this
         pass)."""
+        self._forget()
         registry: list[tuple] = []
         years: list[tuple] = []
         decisions: list[tuple] = []
@@ -148,6 +153,13 @@ class RowFolder:
         return {"rm_registry": registry, "rm_years": years, VALUES: [tuple(r) for r in values.values()],
                 ADJUSTMENTS: [tuple(r) for r in adjustments.values()], DECISIONS: decisions}
 
+    def _forget(self) -> None:
+        """Keep the `remember` latest touched adjustment states; between batches, so that every state forgotten is
+        in the tables already."""
+        extra = len(self.open_adjustments) - (self.remember if self.remember is not None else len(self.open_adjustments))
+        for stream in list(islice(self.open_adjustments, extra)) if extra > 0 else ():
+            del self.open_adjustments[stream]
+
     def _close(self, batch: dict[int, list], table: str, previous: int, pos: int) -> None:
         """The row at `previous` is superseded at `pos`: closed in the batch, or listed for an earlier batch's."""
         row = batch.get(previous)
@@ -164,7 +176,7 @@ class RowFolder:
             self.adjustment_ids.add(sid)
             scope, body = (env["act"]["year"], env["act"]["unit"]), _state_head(sid)
         else:
-            known = self.open_adjustments.get(stream)
+            known = self.open_adjustments.pop(stream, None)
             if known is not None:
                 previous, scope, body = known
                 self._close(batch, ADJUSTMENTS, previous, pos)
@@ -176,7 +188,7 @@ class RowFolder:
                 scope, body = (year, unit), state[:-1]
                 self.superseded.append((ADJUSTMENTS, previous, pos))
         body += _state_step(pos, eid, env)
-        self.open_adjustments[stream] = (pos, scope, body)
+        self.open_adjustments[stream] = (pos, scope, body)  # last in the dict's order: the latest touched
         return [pos, scope[0], scope[1], stream, eid, body + b"]", None]
 
     def _decision(self, stream: str, kind: str, env: dict) -> tuple[int, str, str] | None:
@@ -195,4 +207,4 @@ class RowFolder:
 
     def _taken(self, seen: set[str], table: str, stream: str):
         """Ids a new stream's id must differ from: this pass's, and those folded before it with the same 8 digits."""
-        return seen if isinstance(self.earlier, NothingEarlier) else seen | self.earlier.ids(table, stream)
+        return seen if self.from_start else seen | self.earlier.ids(table, stream)

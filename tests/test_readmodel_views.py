@@ -235,3 +235,4 @@ def test_an_unknown_group_or_unit_is_refused_before_any_fact_is_read(store, kwar
 
     with pytest.raises(Refused, match=message):
         year_view(Ledger(store), 2017, **kwargs)
+

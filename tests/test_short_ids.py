@@ -35,8 +35,8 @@ class _Drawn(random.Random):
 
 
 def _collisions(county: list) -> tuple[list, list[str]]:
-    """Two more adjustments of the county's first proposal's unit, their streams sharing its first 8 digits; and
-    two decisions likewise sharing theirs."""
+    """Two more adjustments of the county's first proposal's unit, their streams sharing its first 8 digits, their
+    acts interleaved."""
     from bench.generate import TEMPLATES, _adjustment, make_keys
     from ledger.bulk import BulkSigner
 
@@ -46,10 +46,8 @@ def _collisions(county: list) -> tuple[list, list[str]]:
     department = next(name for name, key in keys.items() if key.key_id == first["signer"])
     template = next(t for t in TEMPLATES if t[0] == first["act"]["rule"] and t[2] == department)
     streams = [first["stream"]] + [f"{first['stream'][:8]}-{tail}-4000-8000-000000000000" for tail in ("1111", "2222")]
-    acts = []
-    for stream in streams[1:]:
-        acts += _adjustment(signer, keys, first["act"]["unit"], template, _Drawn(UUID(stream)))
-    return acts, streams
+    one, other = (_adjustment(signer, keys, first["act"]["unit"], template, _Drawn(UUID(s))) for s in streams[1:])
+    return [act for pair in zip(one, other) for act in pair], streams  # their acts interleaved
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +93,9 @@ def test_each_adjustment_keeps_its_own_id_and_counts(ledgers):
         assert alone.scores.unit(ours[0].unit).to_dict() == read.scores.unit(ours[0].unit).to_dict()
 
 
-def test_a_catch_up_and_a_rebuild_give_the_same_ids(ledgers):
+def test_a_catch_up_and_a_rebuild_give_the_same_ids(ledgers, monkeypatch):
+    """Also when the rebuild keeps a single adjustment state in memory between batches of two acts: the
+    interleaved acts read their adjustment's state back from the table."""
     from projections import readmodel
     from tests.test_readmodel_views import _tables
 
@@ -103,6 +103,12 @@ def test_a_catch_up_and_a_rebuild_give_the_same_ids(ledgers):
     caught_up = _tables(folded.store)
     readmodel.rebuild(folded.store)
     assert _tables(folded.store) == caught_up
+    read_back = []
+    monkeypatch.setattr(readmodel, "REMEMBER", 1)
+    monkeypatch.setattr(readmodel._Earlier, "adjustment", lambda self, stream, was=readmodel._Earlier.adjustment:
+                        read_back.append(stream) or was(self, stream))
+    readmodel.rebuild(folded.store, batch=2)
+    assert _tables(folded.store) == caught_up and len(read_back) == 3  # the first stream's three approvals
 
 
 def test_an_id_names_its_own_adjustment(ledgers):
