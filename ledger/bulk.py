@@ -212,6 +212,7 @@ class BulkSigner:
         self.ledger_id, self.ledger = ledger_id, ledger
         self.versions: dict[UUID, int] = {}
         self.last: dict[UUID, str] = {}
+        self.prefixes: set[str] = set()  # first 8 digits of the streams this signer opened
 
     def sign(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
              stream: UUID | None = None) -> Signed:
@@ -219,7 +220,7 @@ class BulkSigner:
         spec = ACTS.get(act_type)
         if spec is None:
             raise Refused(f"unknown act type {act_type!r}")
-        stream = UUID(str(stream or spec.stream(self.ledger_id, act) or uuid4()))
+        stream = UUID(str(stream or spec.stream(self.ledger_id, act) or self._new_stream()))
         if stream not in self.versions:
             acts = self.ledger.stream_acts(stream) if self.ledger is not None else []
             self.versions[stream] = len(acts)
@@ -232,6 +233,14 @@ class BulkSigner:
         self.versions[stream] = version
         self.last[stream] = sha256_hex(body)
         return envelope, sign_bytes(key.key, body)
+
+    def _new_stream(self) -> UUID:
+        """A random stream id; one whose first 8 digits are new to the ledger and to this signer, given a ledger."""
+        while True:
+            stream = self.ledger.new_stream() if self.ledger is not None else uuid4()
+            if str(stream)[:8] not in self.prefixes:
+                self.prefixes.add(str(stream)[:8])
+                return stream
 
     def last_event(self, stream: UUID | str) -> str | None:
         """The id of the last act signed (or stored) in a stream: what a correction's `corrects` names."""

@@ -178,6 +178,11 @@ class LogIndex:
         return [r.stream for r in sorted(rows, key=lambda r: r.seq)
                 if r.version == 1 and r.type == first_type and r.stream.startswith(prefix)]
 
+    def any_stream_like(self, prefix: str) -> bool:
+        """Whether any stored event's stream id starts with `prefix`."""
+        prefix = prefix.lower()
+        return any(r.stream.startswith(prefix) for r in self._many(*_starting_with(log_entries.c.stream, prefix)))
+
     def streams_of_type(self, first_type: str) -> list[str]:
         return [r.stream for r in self._many(log_entries.c.version == 1, log_entries.c.type == first_type)]
 

@@ -123,6 +123,15 @@ class Ledger:
         text = str(stream)
         return display_ids(self.index.streams_like(text[:8], first_type))[text]
 
+    def new_stream(self) -> UUID:
+        """A random stream id whose first 8 digits no stream of the log has, so that its short id is those 8 (two
+        writers may still draw alike at the same moment: views then lengthen the later one's id)."""
+        self.index.catch_up()
+        while True:
+            stream = uuid.uuid4()
+            if not self.index.any_stream_like(str(stream)[:8]):
+                return stream
+
     # ---- signing and submitting -----------------------------------------------------------------------------------
 
     def prepare(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
@@ -135,7 +144,7 @@ class Ledger:
             raise Refused(f"unknown act type {act_type!r}")
         lid = ledger_id or self.ledger_id
         if stream is None:
-            stream = spec.stream(lid, act) or uuid.uuid4()
+            stream = spec.stream(lid, act) or self.new_stream()
         stream = UUID(str(stream))
         acts = self.stream_acts(stream) if act_type != "ledger.genesis" else []
         version = len(acts) + 1

@@ -120,3 +120,14 @@ def test_an_id_names_its_own_adjustment(ledgers):
     assert folded.adjustment(streams[0][:8] + "2222").id == streams[0][:8] + "2222"
     with pytest.raises(NotFound, match="ambiguous"):
         folded.resolve(streams[0][:6], "adjustment.proposed", "adjustment")
+
+
+def test_a_new_adjustment_draws_a_stream_whose_8_digits_are_new(ledgers, monkeypatch):
+    """The writer redraws a random stream id whose first 8 digits the log has already, so new ids stay 8 long."""
+    import uuid
+
+    folded, _whole, streams = ledgers
+    drawn = iter([UUID(streams[0]), UUID(f"{streams[0][:8]}-9999-4000-8000-000000000000"),
+                  UUID("0badc0de-0000-4000-8000-000000000000")])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
+    assert str(folded.new_stream()) == "0badc0de-0000-4000-8000-000000000000"
