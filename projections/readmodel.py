@@ -1,11 +1,10 @@
 """Materialised read models: the acts each view needs, in SQL tables, kept in step with the log.
 
-Rows carry the position at which they took effect (`pos`) and, for scores, evaluations and adjustments, the
-position at which a later act superseded them (`until_pos`), so a view at a past position is a query, not a replay.
-The rows hold each act's envelope, folded by `projections.readstate` with the same code as a full replay; an
-adjustment's row holds instead the acts of its stream up to this one (what the replay's `ledger.adjustments` folds
-of each), so that a view reads one row per adjustment rather than one per approval. A view read from the tables and one replayed from
-the log cannot differ (tests/test_readmodel_views.py compares them at past positions).
+Rows carry the position at which they took effect (`pos`) and, for scores and evaluations, the position at which a
+correction superseded them (`until_pos`), so a view at a past position is a query, not a replay. The rows hold each
+act's envelope, and `projections.readstate` folds them with the same code as a full replay — so a view read from
+the tables and one replayed from the log cannot differ (tests/test_readmodel_views.py compares them at past
+positions).
 
 Scores, evaluations, adjustments and decisions also carry the unit they are about, so the view of a few groups (one
 county of a province-wide ledger) selects only their rows. Event ids are read from the log index, which holds them
@@ -32,7 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from ledger.log_index import LogIndex, log_entries
 
 from .gcpause import collector_paused
-from .rowfold import RowFolder, loads
+from .rowfold import RowFolder
 
 # On SQLite an INTEGER primary key is the table's rowid: rows are stored in position order, and no second B-tree is
 # written for the key. Envelopes are stored as the JSON bytes orjson wrote (decoded without a text conversion).
@@ -49,7 +48,6 @@ def _columns(*names: str) -> list[Column]:
              "stream": lambda: Column("stream", String(36), nullable=False),
              "event_id": lambda: Column("event_id", String(64), nullable=False),
              "envelope": lambda: Column("envelope", LargeBinary, nullable=False),
-             "state": lambda: Column("state", LargeBinary, nullable=False),
              "ref": lambda: Column("ref", String(32), nullable=False),
              "until_pos": lambda: Column("until_pos", BigInteger, nullable=True)}
     return [_pos()] + [kinds[n]() for n in names]
@@ -58,28 +56,21 @@ def _columns(*names: str) -> list[Column]:
 metadata = MetaData()
 rm_state = Table("rm_state", metadata, Column("name", String(32), primary_key=True),
                  Column("position", BigInteger, nullable=False), Column("notification_id", BigInteger, nullable=False))
-# Column order is the order of the rows `RowFolder` builds (rows are inserted and compared as plain tuples).
+# Column order is the order of the rows `RowFolder` builds (rows are inserted and compared as plain tuples). `ref`
+# is an adjustment's or decision's id as the whole log gives it (ledger.adjustments.unique_short_id).
 rm_registry = Table("rm_registry", metadata, *_columns("event_id", "stream", "envelope"))
 rm_years = Table("rm_years", metadata, *_columns("year", "event_id", "stream", "envelope"))
 rm_values = Table("rm_values", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "until_pos"),
                   # serves a year's view, one of some units', and finding the value a correction supersedes
                   Index("rm_values_year_unit", "year", "unit"))
-# An adjustment's row holds its acts up to the one at `pos` (see `rowfold._state_step`), in force until the stream's
-# next act: a view reads one row per adjustment, not one per act.
-rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "state",
-                                                             "until_pos"),
-                       # with until_pos, the rows in force are found in the index: only theirs are read
-                       Index("rm_adjustments_unit_year", "unit", "year", "until_pos"),
-                       Index("rm_adjustments_stream", "stream"))
+rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "ref"),
+                       Index("rm_adjustments_unit_year", "unit", "year"), Index("rm_adjustments_stream", "stream"))
 rm_decisions = Table("rm_decisions", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "ref"),
                      Index("rm_decisions_year_unit", "year", "unit"), Index("rm_decisions_stream", "stream"))
 TABLES = (rm_registry, rm_years, rm_values, rm_adjustments, rm_decisions)
 NAME = "views"
 UNINDEXED = "unindexed"  # an rm_state row present while a load from nothing runs without the secondary indexes
 BATCH = 5000
-# adjustment states a pass keeps in memory (≈ 1 kB each; a province year has 200,000 adjustments): acts of the others,
-# seldom seen so long after their proposal, read theirs back from the table
-REMEMBER = 50_000
 
 
 def ensure(engine) -> None:
@@ -142,9 +133,9 @@ def _catch_up_once(store, progress, batch) -> int | None:
     if unindexed and pos:
         _index(store)  # a load from nothing that stopped (or runs elsewhere): lookups below need the indexes
         unindexed = False
-    # The folder remembers, for this pass, each value stream's row in force, each adjustment's state and each decision
-    # stream's scope and id, so a rebuild never looks them up in the tables; streams folded before this pass are.
-    folder = RowFolder(pos, remember=REMEMBER)
+    # The folder remembers, for this pass, each value stream's row in force and each adjustment or decision stream's
+    # scope and id, so a rebuild never looks them up in the tables; streams folded before this pass are.
+    folder = RowFolder(pos)
     reader = store.stored_rows(after=nid, batch=batch)
     while True:
         with collector_paused():  # batch by batch: the collector runs between batches
@@ -199,9 +190,9 @@ def _write(conn, folder: RowFolder, rows: dict[str, list]) -> None:
     """Close the superseded value rows of earlier batches, then insert the batch's rows (executemany: no per-row
     statement building)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for name in {table for table, _p, _until in folder.superseded}:
-        conn.exec_driver_sql(f"UPDATE {name} SET until_pos = {mark} WHERE pos = {mark}",
-                             [(until, p) for table, p, until in folder.superseded if table == name])
+    if folder.superseded:
+        conn.exec_driver_sql(f"UPDATE rm_values SET until_pos = {mark} WHERE pos = {mark}",
+                             [(until, p) for p, until in folder.superseded])
     for until, year, unit, stream in folder.superseded_unseen:
         # a value folded before this pass: found through (year, unit) — its stream is named for them
         conn.execute(update(rm_values).where(rm_values.c.year == year, rm_values.c.unit == unit,
@@ -240,27 +231,20 @@ class _Earlier:
     """What the tables hold about streams folded before a catch-up's pass (`rowfold.Earlier`)."""
 
     def __init__(self, conn):
-        self.conn, self.query = conn, Query(conn)
+        self.query = Query(conn)
 
-    def adjustment(self, stream: str):
-        if _unindexed(self.conn):  # a load from nothing, asked about a stream it no longer remembers
-            next(i for i in rm_adjustments.indexes if i.name == "rm_adjustments_stream").create(self.conn,
-                                                                                              checkfirst=True)
-        rows = self.query("SELECT pos, year, unit, state FROM rm_adjustments WHERE stream = ? AND until_pos IS NULL",
-                          (stream,))
-        return None if not rows else (int(rows[0][0]), int(rows[0][1]), rows[0][2], bytes(rows[0][3]))
-
-    def decision(self, stream: str):
-        rows = self.query("SELECT year, unit, ref FROM rm_decisions WHERE stream = ? LIMIT 1", (stream,))
+    def scope(self, table: str, stream: str):
+        rows = self.query(f"SELECT year, unit, ref FROM {_table(table).name} WHERE stream = ? LIMIT 1", (stream,))
         return None if not rows else (int(rows[0][0]), rows[0][1], rows[0][2])
 
     def ids(self, table: str, stream: str) -> set[str]:
         # a stream id's first 8 digits end at its first '-', which sorts just before '.'
-        span = (stream[:8] + "-", stream[:8] + ".")
-        if table == rm_decisions.name:
-            return {ref for (ref,) in self.query("SELECT ref FROM rm_decisions WHERE stream >= ? AND stream < ?", span)}
-        return {loads(state)[0] for (state,) in self.query(
-            "SELECT state FROM rm_adjustments WHERE stream >= ? AND stream < ? AND until_pos IS NULL", span)}
+        return {ref for (ref,) in self.query(f"SELECT ref FROM {_table(table).name} WHERE stream >= ? AND stream < ?",
+                                             (stream[:8] + "-", stream[:8] + "."))}
+
+
+def _table(name: str) -> Table:
+    return rm_adjustments if name == rm_adjustments.name else rm_decisions
 
 
 def _still_matches(index: LogIndex, pos: int, nid: int) -> bool:

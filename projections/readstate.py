@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from operator import itemgetter
 
-from ledger.adjustments import proposed
 from ledger.errors import Refused
 
 from . import readmodel
@@ -36,44 +35,23 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
         # (or this year) only, whatever the size of the log; the position conditions filter those rows
         facts = query(f"SELECT {COLUMNS} FROM rm_values WHERE year = ? AND pos <= ? "
                       f"AND (until_pos IS NULL OR until_pos > ?){only}", (year, at, at, *chosen))
-        decisions = query(f"SELECT {COLUMNS}, ref FROM rm_decisions WHERE year = ? AND pos <= ?{only}",
-                          (year, at, *chosen))
-        # each adjustment's state as of `at`; earlier years' adjustments may be carried over into this one
-        adjustments = query(f"SELECT stream, state FROM rm_adjustments WHERE year <= ? AND pos <= ? "
-                            f"AND (until_pos IS NULL OR until_pos > ?){only}", (year, at, at, *chosen))
+        # earlier years' adjustments may be carried over into this one
+        opened = query(f"SELECT {COLUMNS}, ref FROM rm_adjustments WHERE year <= ? AND pos <= ?{only}",
+                       (year, at, *chosen))
+        opened += query(f"SELECT {COLUMNS}, ref FROM rm_decisions WHERE year = ? AND pos <= ?{only}",
+                        (year, at, *chosen))
     state = LogState()
-    for pos, eid, stream, _envelope, ref in decisions:
-        state.streams[stream] = ref  # the ids the whole log gives them (see ledger.adjustments.unique_short_id)
+    # the ids the whole log gives these adjustments and decisions (see ledger.adjustments.unique_short_id)
+    state.streams.update((stream, ref) for _pos, _eid, stream, _envelope, ref in opened)
     acts = [LoggedAct(pos, eid, envelope, _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in rows]
+    acts += [LoggedAct(pos, eid, loads(envelope), _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in facts]
     acts += [LoggedAct(pos, eid, loads(envelope), _NO_SIGNATURE, "", stream, 0)
-             for pos, eid, stream, envelope, *_ in (*facts, *decisions)]
+             for pos, eid, stream, envelope, _ref in opened]
     acts.sort(key=_position)  # positions are unique
     for act in acts:
         apply(state, act)
-    _add_adjustments(state, [(loads(blob), stream) for stream, blob in adjustments])
     state.position = at
     return state
-
-
-def _add_adjustments(state: LogState, rows: list[tuple[list, str]]) -> None:
-    """(state row, stream) of adjustments into the folded state, folded in the order of their proposals (a
-    replay's order) by the replay's own code, named from the registry as of the view (a key is registered once,
-    before it signs, and keeps its person: the registry of any later position names it as the act's time did)."""
-    rows.sort(key=_proposal_position)
-    registry = state.registry
-    for (sid, (pos, eid, first), *steps), stream in rows:
-        adj = proposed(stream, first, eid, registry, sid)
-        positions = [(pos, first["type"])]
-        for pos, eid, env in steps:
-            adj.apply(env, eid, registry)
-            positions.append((pos, env["type"]))
-        state.adjustments[sid] = adj
-        state.adjustment_positions[sid] = positions
-        state.streams[stream] = sid
-
-
-def _proposal_position(item: tuple[list, str]) -> int:
-    return item[0][1][0]
 
 
 _NO_SIGNATURE: dict = {}  # views fold what verify and the writer checked: signatures are not read here

@@ -154,7 +154,9 @@ def _set_value(table: dict, key: tuple, item: LoggedAct, act: dict, env: dict) -
 
 
 def _proposal(state: LogState, item: LoggedAct, env: dict, act: dict) -> None:
-    adj = proposed(item.stream, env, item.event_id, state.registry, unique_short_id(item.stream, state.adjustments))
+    # a view of some units is given the ids the whole log gives (projections.readstate), the replay finds them
+    sid = state.streams.get(item.stream) or unique_short_id(item.stream, state.adjustments)
+    adj = proposed(item.stream, env, item.event_id, state.registry, sid)
     sid = state.streams[item.stream] = adj.id
     state.adjustments[sid] = adj
     state.adjustment_positions[sid] = [(item.position, env["type"])]

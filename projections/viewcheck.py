@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
-from .readmodel import BATCH, TABLES, Query, ensure, position, rm_adjustments, rm_values
+from .readmodel import BATCH, TABLES, Query, ensure, position, rm_values
 from .rowfold import UNTIL, RowFolder, envelope_bytes, loads
 
-ENVELOPE = {t.name: next(i for i, c in enumerate(t.c) if c.name in ("envelope", "state")) for t in TABLES}
-CLOSED = {rm_values.name: "value", rm_adjustments.name: "state"}  # rows another act supersedes (until_pos)
+ENVELOPE = {t.name: [c.name for c in t.c].index("envelope") for t in TABLES}
+CLOSED = {rm_values.name: "value"}  # rows another act supersedes (until_pos)
 
 
 def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, str]] | None = None
@@ -41,7 +41,7 @@ def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, s
                 break
             first = folder.position + 1
             expected = folder.fold_acts(chunk)
-            expected_until.update((p, until) for _table, p, until in folder.superseded)
+            expected_until.update(folder.superseded)
             folder.superseded.clear()
             folder.superseded_unseen.clear()  # a value stream without its first value: the view has no row to close
             held = {t.name: query(f"SELECT * FROM {t.name} WHERE pos BETWEEN ? AND ? ORDER BY pos",

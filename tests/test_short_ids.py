@@ -93,22 +93,18 @@ def test_each_adjustment_keeps_its_own_id_and_counts(ledgers):
         assert alone.scores.unit(ours[0].unit).to_dict() == read.scores.unit(ours[0].unit).to_dict()
 
 
-def test_a_catch_up_and_a_rebuild_give_the_same_ids(ledgers, monkeypatch):
-    """Also when the rebuild keeps a single adjustment state in memory between batches of two acts: the
-    interleaved acts read their adjustment's state back from the table."""
+def test_a_catch_up_and_a_rebuild_give_the_same_ids(ledgers):
+    """The colliding streams came after a first catch-up: their ids were made with the ones in the tables."""
     from projections import readmodel
     from tests.test_readmodel_views import _tables
 
-    folded, _whole, _streams = ledgers
+    folded, _whole, streams = ledgers
     caught_up = _tables(folded.store)
-    readmodel.rebuild(folded.store)
-    assert _tables(folded.store) == caught_up
-    read_back = []
-    monkeypatch.setattr(readmodel, "REMEMBER", 1)
-    monkeypatch.setattr(readmodel._Earlier, "adjustment", lambda self, stream, was=readmodel._Earlier.adjustment:
-                        read_back.append(stream) or was(self, stream))
+    assert sorted(r[6] for r in caught_up["rm_adjustments"] if r[3] in streams and r[0] == min(
+        p[0] for p in caught_up["rm_adjustments"] if p[3] == r[3])) == [streams[0][:8], streams[0][:8] + "1111",
+                                                                         streams[0][:8] + "2222"]
     readmodel.rebuild(folded.store, batch=2)
-    assert _tables(folded.store) == caught_up and len(read_back) == 3  # the first stream's three approvals
+    assert _tables(folded.store) == caught_up
 
 
 def test_an_id_names_its_own_adjustment(ledgers):
