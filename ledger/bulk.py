@@ -63,7 +63,7 @@ class StoreSeededSource(MemorySource):
         if self.ledger_id is not None:
             self._registry = ledger.registry()
             self._load(UUID(self.ledger_id))
-        touched = [s for s in set(touched) if s not in self.streams]
+        touched = [s for s in set(touched) if str(s) not in self.streams]
         existing: set[str] = set()
         with ledger.store.engine.connect() as conn:
             for i in range(0, len(touched), _LOOKUP):
@@ -74,13 +74,13 @@ class StoreSeededSource(MemorySource):
         self._absent.update(s for s in touched if str(s) not in existing)
 
     def _load(self, stream: UUID) -> None:
-        if stream in self.streams or stream in self._absent:
+        if str(stream) in self.streams or stream in self._absent:
             return
         loaded = self.ledger.store.load(stream)
         if loaded is None:
             self._absent.add(stream)
         else:
-            self.streams[stream] = [(env, event_id(env)) for env, _sig in loaded.acts]
+            self.streams[str(stream)] = [(env, event_id(env)) for env, _sig in loaded.acts]
 
     def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]:
         self._load(stream)
