@@ -126,14 +126,15 @@ class MemorySource:
 
 
 def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
-               progress: Callable[[int], None] | None = None, workers: int | None = None
-               ) -> tuple[Report, MemorySource]:
+               progress: Callable[[int], None] | None = None, workers: int | None = None,
+               admitted: Callable[[StoredAct, str], None] | None = None) -> tuple[Report, MemorySource]:
     """Verify stored acts in log order; `indexed` maps positions to what the derived index holds, if any: the leaf
     hash, followed by the event id's 32 bytes where the index has it (`indexed_entries`).
 
     Signatures, event ids and Merkle leaves are computed on `workers` processes (default: every core) ahead of the
     fold, which stays sequential: each act is still checked against the state of the acts before it. Acts given
-    with their stored bytes (`stored_acts`) travel to the workers as those bytes, which they decode themselves."""
+    with their stored bytes (`stored_acts`) travel to the workers as those bytes, which they decode themselves.
+    `admitted(act, event id)` is told of each act that passed every check, in order, while no act has failed."""
     report, source = Report(), MemorySource()
     stored_checkpoints: list[Checkpoint] = []
     indexed_at: dict[bytes, int] | None = None
@@ -170,6 +171,8 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
             report.fail(position, eid, problem)
         elif clean:
             source.admit(act.envelope, eid)
+            if admitted is not None:
+                admitted(act, eid)
             if act.envelope["type"] == "checkpoint.signed":
                 stored_checkpoints.append(_as_checkpoint(source.ledger_id, act.envelope["act"]))
         if progress and position % 1000 == 0:

@@ -1,6 +1,9 @@
 """`ledger verify` in full: the log's integrity (ledger.integrity) and the replay of every closed year's result."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import ExitStack
+from itertools import islice
 from typing import Callable, Iterable
 
 from ledger.checkpoint import Checkpoint
@@ -10,32 +13,38 @@ from ledger.store import StoredAct
 
 from .replay import LoggedAct, fold
 from .results import year_results
-from .viewcheck import view_problems
+from .viewcheck import ViewCheck
 
 
 def verify_acts(acts: Iterable, external: list[Checkpoint], indexed: dict[int, bytes] | None,
-                progress: Callable[[int], None] | None = None, views=None) -> Report:
+                progress: Callable[[int], None] | None = None, views=None,
+                again: Callable[[], Iterable] | None = None) -> Report:
     """Verify stored acts (StoredActs, or `stored_acts` pairs), then replay every closed year and compare its result
-    hash with its close; with `views` (the store), compare its read models with the acts just verified."""
-    kept: list[StoredAct] = []
+    hash with its close; with `views` (the store), compare its read models with the acts as they are verified.
+    The acts are not kept: a closed year's replay reads them again from `again()`, or from `acts` if it is a sequence."""
+    closes: list[int] = []
+    with ExitStack() as stack:
+        check = None if views is None else stack.enter_context(ViewCheck(views))
 
-    def keep(stream):
-        for item in stream:
-            kept.append(item[0] if type(item) is tuple else item)  # (act, its stored bytes) from `stored_acts`
-            yield item
+        def admitted(act: StoredAct, eid: str) -> None:
+            if check is not None:  # with the event id verify_log computed from the envelope
+                check.add((act.stream, act.version, act.envelope, eid))
+            if act.envelope["type"] == "year.close.signed":
+                closes.append(act.envelope["act"]["year"])
 
-    report, source = verify_log(keep(acts), external, indexed, progress)
-    if report.failures:
-        return report
-    if views is not None:
-        # the acts and the event ids verify_log computed from their envelopes: the log is not read a second time
-        verified = ((a.stream, a.version, a.envelope, eid) for a, eid in zip(kept, report.event_ids))
-        for pos, problem in view_problems(views, acts=verified):
+        report, _source = verify_log(acts, external, indexed, progress, admitted=admitted)
+        if report.failures:
+            return report
+        for pos, problem in [] if check is None else check.problems():
             report.fail(pos, "", f"{problem} (the read models were edited; `ledger rebuild` restores them)")
-    if not any(isinstance(a.envelope, dict) and a.envelope.get("type") == "year.close.signed" for a in kept):
-        return report  # no year was closed: there is no result to replay (the fold costs a tenth of a verify)
+    if not closes:
+        return report  # no year was closed: there is no result to replay
+    replayed = acts if isinstance(acts, Sequence) else again() if again is not None else None
+    if replayed is None:
+        raise ValueError("a closed year's replay needs the acts again: pass a sequence or `again`")
+    items = (item[0] if type(item) is tuple else item for item in replayed)
     state = fold(LoggedAct(i, "", a.envelope, a.signature, a.recorded_at, a.stream, a.version)
-                 for i, a in enumerate(kept, 1))
+                 for i, a in enumerate(islice(items, report.size), 1))  # what was verified, should the log grow
     for year, ystate in sorted(state.years.items()):
         if not ystate.closed:
             continue
@@ -57,4 +66,5 @@ def verify_store(store, external: list[Checkpoint] = (), progress: Callable[[int
     from ledger.log_index import LogIndex
 
     LogIndex(store).ensure_tables()
-    return verify_acts(stored_acts(store), list(external), indexed_entries(store.engine), progress, views=store)
+    return verify_acts(stored_acts(store), list(external), indexed_entries(store.engine), progress, views=store,
+                       again=lambda: stored_acts(store))

@@ -9,7 +9,6 @@ event id, envelope and supersession — batch by batch, as plain tuples.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import islice
 
 from .readmodel import BATCH, TABLES, Query, ensure, position, rm_values
 from .rowfold import UNTIL, RowFolder, envelope_bytes, loads
@@ -23,47 +22,79 @@ def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, s
     """(position, problem) for view rows that do not match the log (at most `limit`). `acts`: (stream, version,
     envelope, event id) of every event in log order, as the caller read and verified them; without them the log is
     read again and the event ids are computed here (not taken from the log index: the views were folded from it)."""
-    ensure(store.engine)
-    head, _nid = position(store.engine)
-    problems: list[tuple[int, str]] = []
-    folder = RowFolder(0)
-    # row -> position of the act that superseded it: known only once the log is read further, so compared at the end
-    expected_until: dict[int, int] = {}
-    held_until: dict[int, tuple[str, int | None]] = {}  # row -> (table, what the view says)
     if acts is None:
         acts = ((row[1], row[2], loads(row[4])["envelope"], None) for row in store.stored_rows(batch=BATCH))
-    source = iter(acts)
-    with store.engine.connect() as conn:
-        query = Query(conn)
-        while folder.position < head and len(problems) < limit:
-            chunk = list(islice(source, min(BATCH, head - folder.position)))
-            if not chunk:
-                break
-            first = folder.position + 1
-            expected = folder.fold_acts(chunk)
-            expected_until.update(folder.superseded)
-            folder.superseded.clear()
-            folder.superseded_unseen.clear()  # a value stream without its first value: the view has no row to close
-            held = {t.name: query(f"SELECT * FROM {t.name} WHERE pos BETWEEN ? AND ? ORDER BY pos",
-                                  (first, folder.position)) for t in TABLES}
-            for name in CLOSED:
-                expected_until.update((row[0], row[UNTIL]) for row in expected[name] if row[UNTIL] is not None)
-                held_until.update((row[0], (name, row[UNTIL])) for row in held[name])
-                expected[name] = [row[:UNTIL] for row in expected[name]]
-                held[name] = [row[:UNTIL] for row in held[name]]
-            if any(expected[name] != rows for name, rows in held.items()):
-                problems += _differences(expected, held)
-        checked = folder.position
+    with ViewCheck(store, limit) as check:
+        for act in acts:
+            check.add(act)
+        return check.problems()
+
+
+class ViewCheck:
+    """`view_problems` fed act by act, as a caller reads the log (`verify` does, as it verifies each act): it holds
+    one batch of acts at a time, whatever the size of the log."""
+
+    def __init__(self, store, limit: int = 10):
+        ensure(store.engine)
+        self.store, self.limit = store, limit
+        self.head, _nid = position(store.engine)
+        self.found: list[tuple[int, str]] = []
+        self.folder = RowFolder(0)
+        self.pending: list[tuple[str, int, dict, str]] = []
+        # row -> position of the act that superseded it: known only once the log is read further, compared at the end
+        self.expected_until: dict[int, int] = {}
+        self.held_until: dict[int, tuple[str, int | None]] = {}  # row -> (table, what the view says)
+        self.conn = None
+
+    def __enter__(self) -> "ViewCheck":
+        self.conn = self.store.engine.connect()
+        self.query = Query(self.conn)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.conn.close()
+
+    def add(self, act: tuple[str, int, dict, str]) -> None:
+        """The next act of the log: (stream, version, envelope, event id)."""
+        if self.folder.position + len(self.pending) < self.head and len(self.found) < self.limit:
+            self.pending.append(act)
+            if len(self.pending) == min(BATCH, self.head - self.folder.position):
+                self._compare()
+
+    def _compare(self) -> None:
+        folder, query = self.folder, self.query
+        first = folder.position + 1
+        expected = folder.fold_acts(self.pending)
+        self.pending = []
+        self.expected_until.update(folder.superseded)
+        folder.superseded.clear()
+        folder.superseded_unseen.clear()  # a value stream without its first value: the view has no row to close
+        held = {t.name: query(f"SELECT * FROM {t.name} WHERE pos BETWEEN ? AND ? ORDER BY pos",
+                              (first, folder.position)) for t in TABLES}
+        for name in CLOSED:
+            self.expected_until.update((row[0], row[UNTIL]) for row in expected[name] if row[UNTIL] is not None)
+            self.held_until.update((row[0], (name, row[UNTIL])) for row in held[name])
+            expected[name] = [row[:UNTIL] for row in expected[name]]
+            held[name] = [row[:UNTIL] for row in held[name]]
+        if any(expected[name] != rows for name, rows in held.items()):
+            self.found += _differences(expected, held)
+
+    def problems(self) -> list[tuple[int, str]]:
+        """Once every act was added: what differs (at most `limit`)."""
+        if self.pending:
+            self._compare()
+        problems, limit, expected_until, held_until = self.found, self.limit, self.expected_until, self.held_until
+        checked = self.folder.position
         for p in sorted(set(expected_until) | {p for p, (_t, until) in held_until.items() if until is not None}):
             if p in held_until and held_until[p][1] != expected_until.get(p):
                 name, until = held_until[p]
                 problems.append((p, f"view {name} says this {CLOSED[name]} was superseded at {until}, the log at "
                                     f"{expected_until.get(p)}"))
         for table in TABLES:
-            for (extra,) in query(f"SELECT pos FROM {table.name} WHERE pos > ? ORDER BY pos LIMIT ?",
-                                  (checked, limit)):
+            for (extra,) in self.query(f"SELECT pos FROM {table.name} WHERE pos > ? ORDER BY pos LIMIT ?",
+                                       (checked, limit)):
                 problems.append((extra, f"view {table.name} holds a row beyond or outside the log"))
-    return sorted(problems)[:limit] if len(problems) > limit else problems
+        return sorted(problems)[:limit] if len(problems) > limit else problems
 
 
 def _differences(expected: dict[str, list[tuple]], held: dict[str, list]) -> list[tuple[int, str]]:
