@@ -50,7 +50,6 @@ class Report:
     checkpoints_checked: int = 0
     signatures_checked: int = 0
     closed_years: list[int] = field(default_factory=list)
-    event_ids: list[str] = field(default_factory=list, repr=False)  # computed from each envelope, in log order
 
     @property
     def ok(self) -> bool:
@@ -123,8 +122,6 @@ class MemorySource:
         self.nodes.append(leaf)
 
 
-
-
 def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
                progress: Callable[[int], None] | None = None, workers: int | None = None,
                admitted: Callable[[StoredAct, str], None] | None = None) -> tuple[Report, MemorySource]:
@@ -147,7 +144,6 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
             report.fail(position, eid, f"cannot be encoded: {leaf_problem}")
             leaf = leaf_hash(b"")
         source.add_leaf(leaf)
-        report.event_ids.append(eid)
         if indexed and position in indexed:
             held = indexed[position]
             if held[:32] != leaf:

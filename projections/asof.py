@@ -64,7 +64,7 @@ def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | N
         if not ystate.adopted:
             groups = None  # the results say the year has no scheme
         elif unit is not None:
-            groups = [*(groups or ()), next(g.name for g in ystate.scheme.groups if unit in g.units)]
+            groups = [*(groups or ()), ystate.scheme.group_of(unit).name]
         return year_results(state, year, groups)
 
 

@@ -83,8 +83,8 @@ def _units_of(rows: list[tuple], year: int, groups: list[str], group_of: str | N
         if name not in known:
             raise Refused(f"unknown group {name!r} in {year}")
     if group_of is not None:
-        home = next((g.name for g in ystate.scheme.groups if group_of in g.units), None)
-        if home is None:
-            raise Refused(f"unknown unit {group_of!r} in {year}")
-        groups = [*groups, home]
+        try:
+            groups = [*groups, ystate.scheme.group_of(group_of).name]
+        except Refused:
+            raise Refused(f"unknown unit {group_of!r} in {year}") from None
     return [u for name in dict.fromkeys(groups) for u in known[name].units] + list(units or ())

@@ -14,7 +14,6 @@ from .readmodel import BATCH, TABLES, Query, ensure, position, rm_values
 from .rowfold import UNTIL, RowFolder, envelope_bytes, loads
 
 ENVELOPE = {t.name: [c.name for c in t.c].index("envelope") for t in TABLES}
-CLOSED = {rm_values.name: "value"}  # rows another act supersedes (until_pos)
 
 
 def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, str]] | None = None
@@ -41,9 +40,10 @@ class ViewCheck:
         self.found: list[tuple[int, str]] = []
         self.folder = RowFolder(0)
         self.pending: list[tuple[str, int, dict, str]] = []
-        # row -> position of the act that superseded it: known only once the log is read further, compared at the end
+        # value row -> position of the value that superseded it: known only once the log is read further, so
+        # compared at the end
         self.expected_until: dict[int, int] = {}
-        self.held_until: dict[int, tuple[str, int | None]] = {}  # row -> (table, what the view says)
+        self.held_until: dict[int, int | None] = {}  # value row -> what the view says
         self.conn = None
 
     def __enter__(self) -> "ViewCheck":
@@ -71,11 +71,11 @@ class ViewCheck:
         folder.superseded_unseen.clear()  # a value stream without its first value: the view has no row to close
         held = {t.name: query(f"SELECT * FROM {t.name} WHERE pos BETWEEN ? AND ? ORDER BY pos",
                               (first, folder.position)) for t in TABLES}
-        for name in CLOSED:
-            self.expected_until.update((row[0], row[UNTIL]) for row in expected[name] if row[UNTIL] is not None)
-            self.held_until.update((row[0], (name, row[UNTIL])) for row in held[name])
-            expected[name] = [row[:UNTIL] for row in expected[name]]
-            held[name] = [row[:UNTIL] for row in held[name]]
+        values = rm_values.name
+        self.expected_until.update((row[0], row[UNTIL]) for row in expected[values] if row[UNTIL] is not None)
+        self.held_until.update((row[0], row[UNTIL]) for row in held[values])
+        expected[values] = [row[:UNTIL] for row in expected[values]]
+        held[values] = [row[:UNTIL] for row in held[values]]
         if any(expected[name] != rows for name, rows in held.items()):
             self.found += _differences(expected, held)
 
@@ -85,10 +85,9 @@ class ViewCheck:
             self._compare()
         problems, limit, expected_until, held_until = self.found, self.limit, self.expected_until, self.held_until
         checked = self.folder.position
-        for p in sorted(set(expected_until) | {p for p, (_t, until) in held_until.items() if until is not None}):
-            if p in held_until and held_until[p][1] != expected_until.get(p):
-                name, until = held_until[p]
-                problems.append((p, f"view {name} says this {CLOSED[name]} was superseded at {until}, the log at "
+        for p in sorted(set(expected_until) | {p for p, until in held_until.items() if until is not None}):
+            if p in held_until and held_until[p] != expected_until.get(p):
+                problems.append((p, f"view rm_values says this value was superseded at {held_until[p]}, the log at "
                                     f"{expected_until.get(p)}"))
         for table in TABLES:
             for (extra,) in self.query(f"SELECT pos FROM {table.name} WHERE pos > ? ORDER BY pos LIMIT ?",
