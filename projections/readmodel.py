@@ -2,7 +2,7 @@
 
 Rows carry the position at which they took effect (`pos`) and, for scores and evaluations, the position at which a
 correction superseded them (`until_pos`), so a view at a past position is a query, not a replay. The rows hold each
-act's envelope, and `projections.readstate` folds them with the same code as a full replay — so a view read from
+act's envelope (a fact's `body`: all of it but the ledger id, stream and version, which no view reads), and `projections.readstate` folds them with the same code as a full replay — so a view read from
 the tables and one replayed from the log cannot differ (tests/test_readmodel_views.py compares them at past
 positions).
 
@@ -48,6 +48,7 @@ def _columns(*names: str) -> list[Column]:
              "stream": lambda: Column("stream", String(36), nullable=False),
              "event_id": lambda: Column("event_id", String(64), nullable=False),
              "envelope": lambda: Column("envelope", LargeBinary, nullable=False),
+             "body": lambda: Column("body", LargeBinary, nullable=False),
              "ref": lambda: Column("ref", String(32), nullable=False),
              "until_pos": lambda: Column("until_pos", BigInteger, nullable=True)}
     return [_pos()] + [kinds[n]() for n in names]
@@ -60,12 +61,12 @@ rm_state = Table("rm_state", metadata, Column("name", String(32), primary_key=Tr
 # is an adjustment's or decision's id as the whole log gives it (ledger.adjustments.unique_short_id).
 rm_registry = Table("rm_registry", metadata, *_columns("event_id", "stream", "envelope"))
 rm_years = Table("rm_years", metadata, *_columns("year", "event_id", "stream", "envelope"))
-rm_values = Table("rm_values", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "until_pos"),
+rm_values = Table("rm_values", metadata, *_columns("year", "unit", "stream", "event_id", "body", "until_pos"),
                   # serves a year's view, one of some units', and finding the value a correction supersedes
                   Index("rm_values_year_unit", "year", "unit"))
-rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "ref"),
+rm_adjustments = Table("rm_adjustments", metadata, *_columns("year", "unit", "stream", "event_id", "body", "ref"),
                        Index("rm_adjustments_unit_year", "unit", "year"), Index("rm_adjustments_stream", "stream"))
-rm_decisions = Table("rm_decisions", metadata, *_columns("year", "unit", "stream", "event_id", "envelope", "ref"),
+rm_decisions = Table("rm_decisions", metadata, *_columns("year", "unit", "stream", "event_id", "body", "ref"),
                      Index("rm_decisions_year_unit", "year", "unit"), Index("rm_decisions_stream", "stream"))
 TABLES = (rm_registry, rm_years, rm_values, rm_adjustments, rm_decisions)
 NAME = "views"

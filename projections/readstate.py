@@ -11,7 +11,8 @@ from .readmodel import Query
 from .replay import LoggedAct, LogState, apply
 from .rowfold import loads
 
-COLUMNS = "pos, event_id, stream, envelope"
+COLUMNS = "pos, event_id, stream, envelope"  # of the registry and year rows; the facts' rows hold a body instead
+FACT_COLUMNS = "pos, event_id, stream, body"
 
 
 def year_state(store, year: int, upto: int | None = None, units: Iterable[str] | None = None,
@@ -33,20 +34,19 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
         only, chosen = ("", ()) if units is None else (f" AND unit IN ({', '.join(['?'] * len(units))})", units)
         # each query is served by an index that leads with the year or the unit: it reads the rows of these units
         # (or this year) only, whatever the size of the log; the position conditions filter those rows
-        facts = query(f"SELECT {COLUMNS} FROM rm_values WHERE year = ? AND pos <= ? "
+        facts = query(f"SELECT {FACT_COLUMNS} FROM rm_values WHERE year = ? AND pos <= ? "
                       f"AND (until_pos IS NULL OR until_pos > ?){only}", (year, at, at, *chosen))
         # earlier years' adjustments may be carried over into this one
-        opened = query(f"SELECT {COLUMNS}, ref FROM rm_adjustments WHERE year <= ? AND pos <= ?{only}",
+        opened = query(f"SELECT {FACT_COLUMNS}, ref FROM rm_adjustments WHERE year <= ? AND pos <= ?{only}",
                        (year, at, *chosen))
-        opened += query(f"SELECT {COLUMNS}, ref FROM rm_decisions WHERE year = ? AND pos <= ?{only}",
+        opened += query(f"SELECT {FACT_COLUMNS}, ref FROM rm_decisions WHERE year = ? AND pos <= ?{only}",
                         (year, at, *chosen))
     state = LogState()
     # the ids the whole log gives these adjustments and decisions (see ledger.adjustments.unique_short_id)
-    state.streams.update((stream, ref) for _pos, _eid, stream, _envelope, ref in opened)
+    state.streams.update((stream, ref) for _pos, _eid, stream, _body, ref in opened)
     acts = [LoggedAct(pos, eid, envelope, _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in rows]
-    acts += [LoggedAct(pos, eid, loads(envelope), _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in facts]
-    acts += [LoggedAct(pos, eid, loads(envelope), _NO_SIGNATURE, "", stream, 0)
-             for pos, eid, stream, envelope, _ref in opened]
+    acts += [LoggedAct(pos, eid, loads(body), _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, body in facts]
+    acts += [LoggedAct(pos, eid, loads(body), _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, body, _ref in opened]
     acts.sort(key=_position)  # positions are unique
     for act in acts:
         apply(state, act)

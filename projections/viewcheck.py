@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from .readmodel import BATCH, TABLES, Query, ensure, position, rm_values
 from .rowfold import UNTIL, RowFolder, envelope_bytes, loads
 
-ENVELOPE = {t.name: [c.name for c in t.c].index("envelope") for t in TABLES}
+ENVELOPE = {t.name: [c.name for c in t.c].index("body" if "body" in t.c else "envelope") for t in TABLES}
 
 
 def view_problems(store, limit: int = 10, acts: Iterable[tuple[str, int, dict, str]] | None = None

@@ -88,7 +88,7 @@ def test_an_older_layout_is_dropped_and_refilled(store):
     folded = _tables(store)
     path = Path(store.target.display)
     store.close()
-    with sqlite3.connect(path) as conn:  # the layout before envelopes were stored as bytes
+    with sqlite3.connect(path) as conn:  # the layout before envelopes were stored as bytes, and whole
         conn.execute("DROP TABLE rm_values")
         conn.execute("CREATE TABLE rm_values (pos BIGINT NOT NULL, year INTEGER NOT NULL, stream VARCHAR(36) NOT NULL,"
                      " event_id VARCHAR(64) NOT NULL, envelope TEXT NOT NULL, until_pos BIGINT, unit VARCHAR(200) "
@@ -128,12 +128,12 @@ def _value_row(store, superseded: bool) -> tuple:
                                     f"{'NOT ' if superseded else ''}NULL ORDER BY pos LIMIT 1").one()
 
 
-@pytest.mark.parametrize("edit", ["envelope", "unit", "year", "event_id", "stream"])
+@pytest.mark.parametrize("edit", ["body", "unit", "year", "event_id", "stream"])
 def test_an_edited_column_is_named(store, edit):
     from projections.viewcheck import view_problems
 
     pos, _until = _value_row(store, False)
-    value = {"envelope": b'{"type":"score.recorded"}', "unit": "别的单位", "year": 2016, "event_id": "0" * 64,
+    value = {"body": b'{"type":"score.recorded"}', "unit": "别的单位", "year": 2016, "event_id": "0" * 64,
              "stream": "00000000-0000-0000-0000-000000000000"}[edit]
     _edit(store, f"UPDATE rm_values SET {edit} = ? WHERE pos = ?", (value, pos))
     assert view_problems(store) == [(pos, "view rm_values differs from the event")]
