@@ -1,12 +1,16 @@
 """The scheme's formula language: + - * / with parentheses, decimal literals (80% = 0.80), named terms, and the
 functions min, max, abs and half_up(x, places). Parsed here into a tiny AST and evaluated in Decimal; never eval().
 
-Division is only by a constant expression (35, 100/35…), so no data can make a formula divide by zero.
+Division is only by a constant expression (35, 100/35…), so no data can make a formula divide by zero. A formula
+that divides is evaluated in exact fractions: 154.37 × 1000/1500 × 90% + 0.643 is 93.265, which 40 digits of
+1000/1500 would make 93.26499…97, and half up at 2 places 93.26 instead of 93.27.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Callable, Mapping, Union
 
 from .errors import SchemeError
@@ -68,8 +72,12 @@ class Formula:
         return tuple(dict.fromkeys(_walk_names(self.expr)))
 
     def evaluate(self, values: Mapping[str, Decimal]) -> Decimal:
-        """The value, in Decimal, with every name looked up in `values`."""
-        return _eval(self.expr, values)
+        """The value, in Decimal, with every name looked up in `values` (exact where the formula divides; else to
+        40 digits, which sums and products of the scores' decimals never reach)."""
+        if not _divides(self.expr):
+            return _eval(self.expr, values)
+        exact = _eval(self.expr, {name: Fraction(values[name]) for name in self.names}, exact=True)
+        return CONTEXT.divide(Decimal(exact.numerator), Decimal(exact.denominator))
 
     def substituted(self, values: Mapping[str, Decimal]) -> str:
         """The formula with each name replaced by its value, for an explanation line."""
@@ -237,26 +245,46 @@ def _walk_names(expr: Expr):
             yield from _walk_names(arg)
 
 
-def _eval(expr: Expr, values: Mapping[str, Decimal]) -> Decimal:
+def _eval(expr: Expr, values: Mapping, exact: bool = False):
+    """The value: in Decimal (the ledger's context), or, `exact`, in fractions with no rounding but half_up's
+    (`values` then holds fractions)."""
+    ops = _OPS[exact]
     if isinstance(expr, Number):
-        return expr.value
+        return Fraction(expr.value) if exact else expr.value
     if isinstance(expr, Name):
         return values[expr.name]
     if isinstance(expr, Unary):
-        inner = _eval(expr.operand, values)
-        return CONTEXT.minus(inner) if expr.op == "-" else inner
+        inner = _eval(expr.operand, values, exact)
+        return ops["neg"](inner) if expr.op == "-" else inner
     if isinstance(expr, Binary):
-        a, b = _eval(expr.left, values), _eval(expr.right, values)
-        op = {"+": CONTEXT.add, "-": CONTEXT.subtract, "*": CONTEXT.multiply, "/": CONTEXT.divide}[expr.op]
-        return op(a, b)
-    args = [_eval(a, values) for a in expr.args]
+        return ops[expr.op](_eval(expr.left, values, exact), _eval(expr.right, values, exact))
+    args = [_eval(a, values, exact) for a in expr.args]
     if expr.function == "min":
         return min(args)
     if expr.function == "max":
         return max(args)
     if expr.function == "abs":
-        return args[0].copy_abs()
-    return round_half_up(args[0], int(args[1]))
+        return abs(args[0]) if exact else args[0].copy_abs()
+    return _half_up_exact(args[0], int(args[1])) if exact else round_half_up(args[0], int(args[1]))
+
+
+def _half_up_exact(value: Fraction, places: int) -> Fraction:
+    scale = 10 ** places
+    halves_up = (abs(value) * scale + Fraction(1, 2)).__floor__()  # halves away from zero
+    return Fraction(halves_up if value >= 0 else -halves_up, scale)
+
+
+_OPS = {False: {"+": CONTEXT.add, "-": CONTEXT.subtract, "*": CONTEXT.multiply, "/": CONTEXT.divide,
+                "neg": CONTEXT.minus},
+        True: {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "neg": operator.neg}}
+
+
+def _divides(expr: Expr) -> bool:
+    if isinstance(expr, Binary):
+        return expr.op == "/" or _divides(expr.left) or _divides(expr.right)
+    if isinstance(expr, Unary):
+        return _divides(expr.operand)
+    return isinstance(expr, Call) and any(_divides(a) for a in expr.args)
 
 
 def _render(expr: Expr, name: Callable[[str], str], outer: int = 0) -> str:

@@ -3,12 +3,6 @@
 Folding, scoring and building rows allocate hundreds of thousands of objects, nearly none of them cyclic garbage
 (they are freed by reference counting); the collections their allocations trigger cost a tenth to a fifth of the
 work. Cycles made meanwhile are collected as usual once the collector is enabled again.
-
-What the block made and keeps (a view's results: some 16,000 containers for a county-year) would be traversed by
-the first collection after it, 6–10 ms; it is moved to the oldest generation instead (`gc.freeze` then
-`gc.unfreeze`: two list splices), where only a full collection looks at it, as it would at objects that had
-survived the young collections. Nothing is exempted from collection: garbage cycles among them go at the next
-full collection.
 """
 from __future__ import annotations
 
@@ -26,6 +20,4 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
-            gc.freeze()
-            gc.unfreeze()
             gc.enable()

@@ -71,24 +71,34 @@ def recorded_points(item: Indicator, unit: str, score: IndicatorScore) -> tuple[
     return value, f"recorded {show(value)}"
 
 
-def group_averages(group: Group, latest: Mapping[tuple[str, str], IndicatorScore]) -> dict[str, tuple[Decimal, str]]:
-    """Per item with non_participants = "average": the participants' average points, and how it was reached."""
+def group_averages(group: Group, latest: Mapping[tuple[str, str], IndicatorScore],
+                   into: Mapping[str, Mapping[str, list[Entry]]] | None = None) -> dict[str, tuple[Decimal, str]]:
+    """Per item with non_participants = "average": the average of the points of the units taking part (with the
+    adjustments scored into the item, `into`: unit -> item -> entries), and how it was reached."""
     out = {}
     for item in group.indicators:
         if item.non_participants != "average":
             continue
-        taking_part = []
+        taking_part, unrecorded = [], 0
         for unit in group.units:
-            score = latest.get((unit, item.id))
             own = group.tree_for(unit).get(item.id)
-            if score is not None and score.participates and score.value is not None and own is not None:
-                taking_part.append(recorded_points(own, unit, score)[0])
+            score = latest.get((unit, item.id))
+            if own is None or score is not None and not (score.participates and score.value is not None):
+                continue  # not this unit's item, or recorded as not taking part
+            if score is None:
+                if not (own.starts_full or own.weight == 0):
+                    continue  # nothing recorded yet: shown as missing in its own score
+                # a deduction-scored item needs no record: a unit taking part with none has its full marks
+                unrecorded += 1
+            moved = (into or {}).get(unit, {}).get(item.id, [])
+            taking_part.append(item_points(own, unit, score, {}, moved).points)
         if not taking_part:
             out[item.id] = (ZERO, "no unit takes part: 0")
             continue
         exact = CONTEXT.divide(sum(taking_part, ZERO), len(taking_part))
         average = round_half_up(exact, _places(item))
-        out[item.id] = (average, f"average of the {len(taking_part)} units taking part "
+        without = f", {unrecorded} of them with no deduction recorded" if unrecorded else ""
+        out[item.id] = (average, f"average of the {len(taking_part)} units taking part{without} "
                                  f"({show(sum(taking_part, ZERO))} ÷ {len(taking_part)}) = {show(average)}")
     return out
 

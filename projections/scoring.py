@@ -132,11 +132,18 @@ def score_year(scheme: Scheme, facts: Facts, origin_schemes: Mapping[int, Scheme
         evaluations = _latest_evaluations(facts.evaluations)
         units = []
         for group in scheme.groups:
-            averages = group_averages(group, scores)
+            averages = group_averages(group, scores, _into_averaged(group, adjusted))
             for unit in group.units:
                 units.append(_score_unit(scheme, group, unit, scores, averages, evaluations, adjusted[unit]))
         _rank(units)
         return YearScores(facts.year, facts.position, units, ignored)
+
+
+def _into_averaged(group: Group, adjusted: Mapping[str, UnitAdjustments]) -> dict[str, dict[str, list]]:
+    """unit -> item -> the adjustments scored into it, for a group with an averaged item (else nothing to find)."""
+    if not any(item.non_participants == "average" for item in group.indicators):
+        return {}
+    return {unit: adjusted[unit].by_indicator() for unit in group.units}
 
 
 def _latest_evaluations(evaluations) -> dict[tuple[str, str, str], EvaluationScore]:

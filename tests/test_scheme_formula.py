@@ -98,6 +98,21 @@ def test_formula_functions():
     assert parse_formula("half_up(a, 0)").evaluate(values) == D(-13)
 
 
+def test_a_formula_that_divides_is_exact_so_a_half_rounds_up():
+    # XZ: 15项总得分折合成千分制*90% + 班子*10%. 154.37 × 1000/1500 × 90% + 0.643 = 92.622 + 0.643 = 93.265 exactly;
+    # 1000/1500 to 40 digits would give 93.26499…97 and half up 93.26
+    xz = parse_formula("items * 1000 / 1500 * 90% + team * 10%")
+    total = xz.evaluate({"items": D("154.37"), "team": D("6.43")})
+    assert total == D("93.265") and round_half_up(total, 2) == D("93.27")
+    # BP 第四组: (28 × 100/35 + 1.5) × 30% = 81.5 × 0.3 = 24.45; a remainder that never ends stays at 40 digits
+    four = parse_formula("(dept * 100 / 35 + adj) * 30%")
+    assert four.evaluate({"dept": D(28), "adj": D("1.5")}) == D("24.45")
+    assert str(four.evaluate({"dept": D(30), "adj": D(0)})) == "25.71428571428571428571428571428571428571"
+    # half_up inside an exact formula: halves away from zero, either sign
+    halves = parse_formula("half_up(x / 3, 2) * 100 + half_up(0 - x / 3, 2)")
+    assert halves.evaluate({"x": D("0.045")}) == D("1.98")  # 0.015 → 0.02 (× 100 = 2); −0.015 → −0.02
+
+
 def test_substituted_shows_negative_values_in_parentheses():
     assert parse_formula("a - b").substituted({"a": D(1), "b": D(-2)}) == "1 - (-2)"
 

@@ -140,6 +140,22 @@ def test_dy_average_for_non_participants_rounds_and_redistribution(dy):
     assert "  item 职能工作/完成年度工作要点 [0…35]: 34 — recorded 34" in archive.explain
 
 
+def test_dy_average_counts_units_taking_part_with_no_deduction(dy):
+    # 不进驻中心的部门单位得进驻部门单位考核的平均分: 信访局 is not in the centre; of the 11 that are, 司法局 lost 2 and
+    # ten had no deduction (a deduction-only item needs no record): (−2 + 0 × 10) ÷ 11 = −0.1818… → −0.18
+    item = "作风建设/行政服务中心"
+    facts = Facts(2013, scores=(score("司法局", item, "-2"), score("信访局", item, None, participates=False)))
+    scores = score_year(dy, facts)
+    got = next(i for i in scores.unit("信访局").items if i.id == item)
+    assert got.points == D("-0.18")
+    assert "average of the 11 units taking part, 10 of them with no deduction recorded (-2 ÷ 11)" in got.how
+    # an explicit 0 for one of them is the same fact as no record: the average does not move
+    again = score_year(dy, Facts(2013, scores=facts.scores + (score("安监局", item, "0"),)))
+    assert next(i for i in again.unit("信访局").items if i.id == item).points == D("-0.18")
+    # deductions scored into the item count in the units' points the average is taken of
+    assert next(i for i in scores.unit("安监局").items if i.id == item).points == 0
+
+
 def test_ranks_share_places_for_equal_totals(hy):
     values = {"办公室": "70", "财政局": "75", "统计局": "75", "信访局": "74", "建设局": "75.004"}
     facts = Facts(2017, scores=tuple(score(u, "指标评估", v) for u, v in values.items()))
