@@ -152,8 +152,24 @@ def test_dy_average_counts_units_taking_part_with_no_deduction(dy):
     # an explicit 0 for one of them is the same fact as no record: the average does not move
     again = score_year(dy, Facts(2013, scores=facts.scores + (score("安监局", item, "0"),)))
     assert next(i for i in again.unit("信访局").items if i.id == item).points == D("-0.18")
-    # deductions scored into the item count in the units' points the average is taken of
-    assert next(i for i in scores.unit("安监局").items if i.id == item).points == 0
+
+
+
+def test_dy_average_takes_the_deductions_scored_into_the_item():
+    # a scheme whose centre deducts 0.5 a case into the item: 安监局's 3 cases are −1.5 of its points there, and of
+    # the average: (−2 − 1.5 + 0 × 9) ÷ 11 = −0.3181… → −0.32
+    from ledger.scheme import load_scheme
+    from tests.scoring_cases import EXAMPLES
+
+    text = (EXAMPLES / "dy-2013.toml").read_text(encoding="utf-8") + (
+        '\n[rules."中心-违规"]\nkind = "count"\ntitle = "进驻中心违规"\ndepartment = "行政服务中心"\n'
+        'indicator = "作风建设/行政服务中心"\nper_item = "-0.5"\n')
+    item = "作风建设/行政服务中心"
+    facts = Facts(2013, scores=(score("司法局", item, "-2"), score("信访局", item, None, participates=False)),
+                  adjustments=(adj("安监局", "中心-违规", count="3"),))
+    scores = score_year(load_scheme(text, "dy-variant.toml"), facts)
+    assert next(i for i in scores.unit("安监局").items if i.id == item).points == D("-1.5")
+    assert next(i for i in scores.unit("信访局").items if i.id == item).points == D("-0.32")
 
 
 def test_ranks_share_places_for_equal_totals(hy):
