@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import click
 
@@ -41,11 +42,10 @@ def _input_options(func):
 @click.option("--document", default="", help="Document number (文号) of the notice or evidence.")
 @click.option("--evidence", "evidence_path", default=None, type=click.Path(dir_okay=False, exists=True),
               help="An attached file; its SHA-256 is recorded.")
-@click.option("--kind", type=click.Choice(["bonus", "penalty", "notice", "figure"]), default=None)
 @sign_with_option()
 @out_option()
 @click.pass_obj
-def propose(env: Env, year, unit, rule, extra, reason, document, evidence_path, kind, key_path, out_path, **inputs):
+def propose(env: Env, year, unit, rule, extra, reason, document, evidence_path, key_path, out_path, **inputs):
     """Propose an adjustment under a scheme rule; it counts once every required role has approved it.
 
     \b
@@ -65,8 +65,6 @@ def propose(env: Env, year, unit, rule, extra, reason, document, evidence_path, 
     if evidence_path:
         with open(evidence_path, "rb") as fh:
             act["evidence_sha256"] = hashlib.file_digest(fh, "sha256").hexdigest()
-    if kind:
-        act["kind"] = kind
     emit(env, "adjustment.proposed", act, key_path, out_path)
 
 
@@ -94,8 +92,36 @@ def approve(env: Env, ids, role, yes, key_path, out_path) -> None:
            title="To be signed")
     if not yes and not click.confirm(f"Sign {len(plans)} approval(s)?", err=True):
         raise click.exceptions.Abort()
-    for plan in plans:
-        emit(env, "adjustment.approved", {"role": plan.role}, key, out_path, plan.stream)
+    if len(plans) == 1:
+        emit(env, "adjustment.approved", {"role": plans[0].role}, key, out_path, plans[0].stream)
+    else:
+        _approve_all(env, [("adjustment.approved", {"role": p.role}, p.stream) for p in plans], key, out_path)
+
+
+def _approve_all(env: Env, acts: list, key, out_path: str | None) -> None:
+    """Several approvals: all stored, or none (the first refusal stops the lot); with --out, all written to one
+    JSON-lines file for `ledger submit --many`."""
+    from ledger.bulk import act_together
+    from ledger.errors import Refused
+    from projections import readmodel
+
+    ledger = env.ledger()
+    if out_path:
+        lines = [json.dumps({"envelope": envelope, "signature": signature}, ensure_ascii=False)
+                 for envelope, signature in (ledger.prepare(t, a, key, env.signed_at, s) for t, a, s in acts)]
+        try:
+            with open(out_path, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+        except OSError as exc:
+            raise Refused(f"cannot write {out_path}: {exc.strerror}") from None
+        click.echo(f"{len(lines)} signed approvals written to {out_path}, one a line (not submitted: "
+                   f"ledger submit --many {out_path})")
+        return
+    receipts = act_together(ledger, acts, key, env.signed_at)
+    readmodel.catch_up(ledger.store)  # read-your-writes, as for one act
+    for receipt in receipts:
+        click.echo(f"Stored adjustment.approved as event {receipt.event_id[:12]} at position {receipt.position} "
+                   f"(adjustment {ledger.display_id(receipt.stream, 'adjustment.proposed')})")
 
 
 @adjust.command("reject")

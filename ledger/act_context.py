@@ -8,6 +8,7 @@ from uuid import UUID
 from .adjustments import AdjustmentState
 from .errors import Refused
 from .registry import Registry, Signatory
+from .shapes import has_text
 from .years import YearState
 
 
@@ -71,5 +72,5 @@ def check_correction(ctx: Context) -> None:
     if previous is not None and corrects != previous:
         raise Refused(f"a value is recorded here already (event {previous[:12]}); a correction must name it in corrects"
                       " and give a reason")
-    if previous is not None and not ctx.act.get("note"):
+    if previous is not None and not has_text(ctx.act.get("note")):
         raise Refused("a correction needs a reason (note)")

@@ -13,7 +13,7 @@ from .act_context import ActSpec, Context, check_correction, need_role, open_yea
 from .approvals import (check_approval, check_decision, check_decision_revoked, check_proposal, check_rejection,
                         check_rescission)
 from .errors import Refused
-from .shapes import check_fields, check_name, check_text
+from .shapes import check_fields, check_name, check_text, has_text
 from .signing import key_id_of_text
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://kaohe-ledger/streams")
@@ -36,6 +36,8 @@ def _check_genesis(ctx: Context) -> None:
     if "office" not in office["roles"]:
         raise Refused("the office key registered at genesis must hold the office role")
     check_name(ctx.act["name"], "ledger name")
+    check_name(office["person"], "person")  # as `signatory.added` names its signatories
+    check_name(office["department"], "department")
 
 
 def _check_signatory_added(ctx: Context) -> None:
@@ -68,6 +70,10 @@ def _check_signatory_revoked(ctx: Context) -> None:
         raise Refused(f"unknown signatory {ctx.act['key_id']}")
     if target.revoked_at:
         raise Refused(f"signatory {ctx.act['key_id']} was revoked already at {target.revoked_at}")
+    if "office" in target.roles and not [s for s in ctx.registry.people_with_role("office") if s is not target]:
+        # only the office registers and revokes keys: without an office key the ledger could never do either again
+        raise Refused(f"signatory {ctx.act['key_id']} holds the ledger's last office key: register another office "
+                      "key first, then revoke this one")
     check_text(ctx.act["reason"], "reason")
     if not ctx.act["reason"].strip():
         raise Refused("a revocation needs a reason")
@@ -85,7 +91,7 @@ def _check_scheme_adopted(ctx: Context) -> None:
     scheme = scheme_from_text(ctx.act["text"], ctx.act.get("file", ""))
     if scheme.year != ctx.act["year"]:
         raise Refused(f"the scheme is for {scheme.year}, not {ctx.act['year']}")
-    if year is not None and year.adopted and not ctx.act.get("note"):
+    if year is not None and year.adopted and not has_text(ctx.act.get("note")):
         raise Refused(f"a scheme is adopted for {scheme.year} already; replacing it needs a reason (note)")
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 from .act_context import Context, adopted_year, need_role
 from .adjustments import AdjustmentState
 from .errors import Refused
+from .shapes import check_text
+
+KINDS = ("bonus", "penalty", "notice", "figure")  # an adjustment's optional `kind`, as an act file may give it
 
 
 def check_proposal(ctx: Context) -> None:
@@ -13,6 +16,12 @@ def check_proposal(ctx: Context) -> None:
     act = ctx.act
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in act["inputs"].items()):
         raise Refused("adjustment inputs must be text")
+    for key, value in act["inputs"].items():
+        check_text(key, "an input's name", limit=200)
+        check_text(value, f"input {key!r}")
+    if act.get("kind") not in (None, *KINDS):
+        # a label only (the rule's points decide the sign), so it may not be anything but these
+        raise Refused(f"kind must be one of {', '.join(KINDS)}")
     rule = year.scheme.check_adjustment(act["unit"], act["rule"], act["inputs"])
     if "office" not in ctx.signer.roles:
         need_role(ctx, "department")
@@ -87,7 +96,7 @@ def check_decision(ctx: Context) -> None:
     scheme, act = year.scheme, ctx.act
     group = scheme.group_of(act["unit"])
     need_role(ctx, *scheme.decision_roles_for(act["unit"], act["kind"]))
-    problem = group.grading.decision_problem(act["kind"], act["value"]) if group.grading else None
+    problem = group.grading.decision_problem(act["kind"], act["value"], act["unit"]) if group.grading else None
     if problem:
         raise Refused(problem)
     if not act["reason"].strip():

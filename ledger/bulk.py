@@ -31,7 +31,7 @@ from .log_index import event_id, log_entries
 from .signing import sign_bytes
 from .store import Conflict, StoredAct, Stream
 from .validation import validate
-from .writer import Ledger
+from .writer import Ledger, Receipt
 
 BATCH = 5000  # acts per insert transaction: large enough to amortise the commit, small enough to keep memory flat
 _LOOKUP = 500  # stream ids per existence query
@@ -160,6 +160,24 @@ def append_many(ledger: Ledger, signed: Iterable[Signed], progress: Callable[[in
         ledger._ledger_id = accepted[0][0]["ledger"]
     ledger.index.catch_up(known=known)
     return stored
+
+
+def act_together(ledger: Ledger, acts: list[tuple[str, dict, UUID | None]], key: PrivateKey,
+                 signed_at: str | None = None) -> list[Receipt]:
+    """Sign (type, act, stream) triples and store them all or none: each is checked against the state the ones
+    before it leave, then all are stored in one transaction (one leader's approvals of several adjustments)."""
+    signed = [ledger.prepare(act_type, act, key, signed_at, stream) for act_type, act, stream in acts]
+    if len({env["stream"] for env, _sig in signed}) < len(signed):
+        raise Refused("two of the acts are for the same stream: sign them one at a time")
+    if len(signed) > BATCH:
+        raise Refused(f"at most {BATCH} acts are stored together")
+    append_many(ledger, signed, workers=1)
+    receipts = []
+    for envelope, _signature in signed:
+        eid = event_id(envelope)
+        rows = ledger.index.by_event(eid)
+        receipts.append(Receipt(eid, envelope["stream"], envelope["version"], rows[0].seq if rows else 0))
+    return receipts
 
 
 def _streams(acts: list[Signed]) -> Iterator[UUID]:

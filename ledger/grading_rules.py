@@ -103,8 +103,8 @@ class GradingRules:
         """Every role named in `roles`, for the scheme loader to check against the declared ones."""
         return {role for roles in self.decision_roles.values() for role in roles}
 
-    def decision_problem(self, kind: str, value: str) -> str | None:
-        """Why a decision of this kind and value cannot apply to this group, or None if it can."""
+    def decision_problem(self, kind: str, value: str, unit: str | None = None) -> str | None:
+        """Why a decision of this kind and value (about `unit`, if given) cannot apply to this group, or None."""
         if kind not in DECISION_KINDS:
             return f"unknown decision kind {kind!r}"
         if kind == "fault" and value not in self.faults:
@@ -113,8 +113,14 @@ class GradingRules:
             return f"unknown achievement {value!r}; the scheme lists {_listing(self.achievements)}"
         if kind in ("tie", "assign", "leading_group") and value not in self.grades:
             return f"unknown grade {value!r}; the grades are {_listing(self.grades)}"
-        if kind == "outside_rank" and (not value.isdigit() or int(value) < 1 or len(value) > 6):
-            return f"an outside rank is a whole number from 1, not {value!r}"
+        if kind == "outside_rank":
+            # ASCII digits only: '１' or '²' pass isdigit(), and a rank is stored as written
+            if not (value.isascii() and value.isdigit()) or value.startswith("0") or len(value) > 6:
+                return f"an outside rank is a whole number from 1, not {value!r}"
+            if self.outside is None:
+                return "this group is not graded from an outside rank (its grading has no outside table)"
+            if unit is not None and unit not in self.outside.units:
+                return f"{unit} is not graded from the {self.outside.source} rank"
         return None
 
     def to_dict(self) -> dict:

@@ -10,6 +10,11 @@ MAX_TEXT = 4096  # a reason, note or document number longer than this is not a r
 # control characters but tab, newline and carriage return: one regex scan instead of a Python loop per character,
 # which cost more than verifying the act's signature (and 0.2 s for a province's scheme text)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# characters that do not show, or change how the text around them shows: C1 controls, zero-width characters, the
+# bidirectional embeddings, overrides and isolates (a right-to-left override makes "-2" read as "2-"), line and
+# paragraph separators, the byte order mark, tags. A signed reason must read on screen as it was signed.
+_INVISIBLE = re.compile("[\x80-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+                        "\U000e0000-\U000e007f]")
 
 
 def check_fields(obj: Any, required: dict[str, type | tuple], optional: dict[str, type | tuple] | None = None,
@@ -39,13 +44,20 @@ LONG_FIELDS = {"text"}  # the scheme file travels inside its adoption act
 
 
 def check_text(value: str, what: str, limit: int | None = MAX_TEXT) -> str:
-    """Refuse control characters (other than tab/newline in long text) and over-long text."""
+    """Refuse control characters (other than tab and newline), over-long text, and, but in a scheme's text (`limit`
+    None), characters that do not show or that reorder what does."""
     if limit is not None and len(value) > limit:
         raise Refused(f"{what} is longer than {limit} characters")
-    bad = _CONTROL.search(value)
+    bad = _CONTROL.search(value) or (_INVISIBLE.search(value) if limit is not None else None)
     if bad is not None:
-        raise Refused(f"{what} contains a control character (U+{ord(bad.group()):04X})")
+        kind = "a control" if _CONTROL.match(bad.group()) else "an invisible or reordering"
+        raise Refused(f"{what} contains {kind} character (U+{ord(bad.group()):04X})")
     return value
+
+
+def has_text(value: object) -> bool:
+    """Whether a reason or note says something (not absent, empty or only spaces)."""
+    return isinstance(value, str) and bool(value.strip())
 
 
 def check_name(value: str, what: str) -> str:

@@ -142,7 +142,7 @@ class _Grading:
         for d in sorted(decisions, key=lambda d: (d.position, d.id)):
             if d.revoked or d.unit not in self.entries:
                 continue
-            problem = rules.decision_problem(d.kind, d.value)
+            problem = rules.decision_problem(d.kind, d.value, d.unit)
             if problem:
                 self.notes.append(f"decision {d.id} ({d.kind} {d.value!r} for {d.unit}) is ignored: {problem}")
             else:

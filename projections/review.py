@@ -87,10 +87,13 @@ def approval_plan(ledger, key_id: str, ids: list[str], role: str | None) -> list
     signer = state.registry.signatories.get(key_id)
     if signer is None:
         raise Refused(f"unknown signer {key_id}: the key is not registered in this ledger")
-    plans = []
+    plans, named = [], set()
     for ref in ids:
         stream = str(ledger.resolve(ref, "adjustment.proposed", "adjustment"))
         sid = state.streams[stream]
+        if stream in named:
+            raise Refused(f"adjustment {sid} is named twice")
+        named.add(stream)
         item = _waiting(state, sid)
         if item is None:
             adj = state.adjustments[sid]

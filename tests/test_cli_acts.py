@@ -103,6 +103,62 @@ def test_adjustment_counts_only_when_approved(run, keys):
     assert run.positions() == before
 
 
+def test_approving_several_stores_all_or_none(run, keys, tmp_path):
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
+    first, second = _propose(run, keys), _propose(run, keys, level="市级", matter="先进单位")
+    before = run.positions()
+    refused(run("adjust", "approve", first, first, "--sign-with", keys["zz"], "--yes"), f"{first} is named twice")
+    run("adjust", "approve", first, "--sign-with", keys["zz"], "--yes").ok()
+    # the second is waiting, the first approved already: the plan refuses before anything is signed
+    refused(run("adjust", "approve", second, first, "--sign-with", keys["zz"], "--yes"), "is approved")
+    assert run.positions() == before + 1
+    third = _propose(run, keys, level="国家级", matter="示范单位")
+    # an act the plan cannot foresee failing (here a role the rule does not ask for) stops the lot: nothing stored
+    from ledger.bulk import act_together
+    from ledger.errors import Refused
+    from ledger.keys import load_private
+    from ledger.store import EventStore
+    from ledger.writer import Ledger
+    from tests.cliharness import PASSPHRASE
+
+    ledger = Ledger(EventStore(run.db))
+    streams = [ledger.resolve(ref, "adjustment.proposed", "adjustment") for ref in (second, third)]
+    with pytest.raises(Refused, match="act 2"):
+        act_together(ledger, [("adjustment.approved", {"role": "组长"}, streams[0]),
+                              ("adjustment.approved", {"role": "不存在"}, streams[1])],
+                     load_private(keys["zz"], PASSPHRASE.encode()))
+    ledger.store.close()
+    assert run.positions() == before + 2
+    # several approvals to a file: one signed act a line, for `submit --many`; nothing stored until then
+    out = tmp_path / "approvals.jsonl"
+    res = run("adjust", "approve", second, third, "--sign-with", keys["zz"], "--yes", "--out", out).ok()
+    assert "2 signed approvals written" in res.out and len(out.read_text("utf-8").splitlines()) == 2
+    assert run.positions() == before + 2
+    res = run("adjust", "approve", second, third, "--sign-with", keys["zz"], "--yes").ok()
+    assert res.out.count("Stored adjustment.approved") == 2 and run.positions() == before + 4
+    assert total(run) == "76.00"  # 70 + 2 (省级) + 1 (市级) + 3 (国家级), within the ±10 cap
+    assert pending_ids(run) == []
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\u2028", "\ufeff", "\x85", "\U000e0041"])
+def test_signed_text_that_does_not_read_as_signed_is_refused(run, keys, char):
+    # a right-to-left override shows "扣分-2" as something else; zero-width and tag characters hide text
+    before = run.positions()
+    base = ["adjust", "propose", "--year", "2017", "--unit", UNIT, "--rule", "荣誉", "--level", "省级",
+            "--document", "d", "--sign-with", keys["kh"]]
+    refused(run(*base, "--matter", "m", "--reason", f"获得{char}荣誉"), "reason")
+    refused(run(*base, "--matter", f"m{char}", "--reason", "r"), "input 'matter'")
+    assert run.positions() == before
+
+
+def test_a_correction_needs_a_reason_that_says_something(run, keys):
+    run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
+    before = run.positions()
+    refused(run(*SCORE, "--points", "71", "--note", "  ", "--sign-with", keys["kh"]), "needs a reason")
+    assert run.positions() == before
+    run(*SCORE, "--points", "71", "--note", "复核更正", "--sign-with", keys["kh"]).ok()
+
+
 def test_late_proposal_is_not_counted(run, keys):
     run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
     res = run("adjust", "propose", "--year", "2017", "--unit", UNIT, "--rule", "荣誉", "--level", "省级", "--matter",

@@ -50,6 +50,30 @@ def test_add_and_revoke_signatory(run):
     assert run.positions() == before
 
 
+def test_init_names_the_office_holder(run):
+    office = run.key("office")
+    refused(run("init", "--name", "测试台账", "--office-key", office, "--person", ""), "person")
+    refused(run("init", "--name", "测试台账", "--office-key", office, "--department", " 考核办"), "department")
+    assert run.positions() == 0
+
+
+def test_the_last_office_key_is_not_revoked(run):
+    office = _init(run)
+    office_id = json.loads(run("signatory", "list", "--format", "json").ok().out)[0]["key_id"]
+    before = run.positions()
+    # with no office key left, no key could ever be registered or revoked again
+    refused(run("signatory", "revoke", office_id, "--reason", "泄露", "--sign-with", office), "last office key")
+    assert run.positions() == before
+    # the way out of a lost office key: register the new one, then revoke the old one with it
+    new = run.key("office2")
+    run("signatory", "add", "--person", "王新", "--department", "高新区考核办", "--role", "office",
+        "--public-key", new + ".pub", "--sign-with", office).ok()
+    new_id = next(s["key_id"] for s in json.loads(run("signatory", "list", "--format", "json").ok().out)
+                  if s["person"] == "王新")
+    run("signatory", "revoke", office_id, "--reason", "泄露", "--sign-with", new).ok()
+    refused(run("signatory", "revoke", new_id, "--reason", "x", "--sign-with", new), "last office key")
+
+
 def test_only_office_registers(run):
     office = _init(run)
     li = run.key("li")

@@ -131,6 +131,13 @@ def test_decision_problem_names_unknown_values():
     assert "unknown grade '优秀'" in rules.decision_problem("leading_group", "优秀")
     assert rules.decision_problem("tie", "较好") is None and rules.decision_problem("withhold", "任何理由") is None
     assert "unknown decision kind" in rules.decision_problem("veto", "x")
+    # an outside rank: ASCII digits from 1, for a unit the group grades from that rank
+    assert rules.decision_problem("outside_rank", "2", "五间房镇") is None
+    for odd in ("0", "02", "１", "²", "-1", "1.5", ""):
+        assert "whole number from 1" in rules.decision_problem("outside_rank", odd, "五间房镇"), odd
+    assert "not graded from the 朝阳市考核 rank" in rules.decision_problem("outside_rank", "1", "长皋乡")
+    hy_rules = parse_grading(hy(), "groups.部门.grading")
+    assert "no outside table" in hy_rules.decision_problem("outside_rank", "1", "办公室")
 
 
 # ---- refusals: message and key path ------------------------------------------------------------------------------
