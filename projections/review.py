@@ -5,7 +5,10 @@ from dataclasses import dataclass
 
 from ledger.errors import Refused
 
-from .replay import LogState, replay
+from .readstate import year_state
+from .replay import LogState
+
+EVERY_YEAR = 9999  # a year view beyond every scheme's year: its rows hold the adjustments of every year
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,11 @@ class Waiting:
                 "missing": ", ".join(self.missing), "role": self.role}
 
 
-def _waiting(state: LogState, sid: str) -> Waiting | None:
+def _waiting(state: LogState, sid: str, stream: str) -> Waiting | None:
     adj = state.adjustments[sid]
     approvers = state.year(adj.year).scheme.rule(adj.rule).approvers
     if adj.status(approvers) != "pending":
         return None
-    stream = next(s for s, short in state.streams.items() if short == sid)
     points, note = _points(state.year(adj.year).scheme.rule(adj.rule), adj)
     return Waiting(sid, stream, adj.year, adj.unit, adj.rule, adj.inputs, adj.reason, adj.document,
                    adj.proposer_person, tuple(f"{a.role}:{a.person}" for a in adj.approvals),
@@ -61,14 +63,21 @@ def _points(rule, adj) -> tuple[str, str]:
     return f"{points:+}" if points else "0", note
 
 
+def review_state(ledger, year: int | None = None) -> LogState:
+    """What a review reads, from the read models: the registry, the schemes and the adjustments of `year` and the
+    years before it (of every year when None)."""
+    return year_state(ledger.store, EVERY_YEAR if year is None else year)
+
+
 def pending(state: LogState, key_id: str | None = None) -> list[Waiting]:
     """Pending adjustments; with a key, only those that signatory may approve now."""
     out = []
     signer = state.registry.signatories.get(key_id) if key_id else None
     if key_id and signer is None:
         raise Refused(f"unknown signer {key_id}")
+    stream_of = {sid: stream for stream, sid in state.streams.items()}
     for sid in sorted(state.adjustments, key=lambda s: state.adjustment_positions[s][0][0]):
-        item = _waiting(state, sid)
+        item = _waiting(state, sid, stream_of[sid])
         if item is None:
             continue
         if signer is not None:
@@ -82,19 +91,25 @@ def pending(state: LogState, key_id: str | None = None) -> list[Waiting]:
 
 
 def approval_plan(ledger, key_id: str, ids: list[str], role: str | None) -> list[Waiting]:
-    """What approving (or rejecting) `ids` with this key would sign; refuses before anything is signed."""
-    state = replay(ledger.store)
-    signer = state.registry.signatories.get(key_id)
-    if signer is None:
-        raise Refused(f"unknown signer {key_id}: the key is not registered in this ledger")
-    plans, named = [], set()
+    """What approving (or rejecting) `ids` with this key would sign; refuses before anything is signed. Reads the
+    read models' rows of each adjustment's unit only (a province holds hundreds of thousands of adjustments)."""
+    plans, named, states = [], set(), {}
     for ref in ids:
-        stream = str(ledger.resolve(ref, "adjustment.proposed", "adjustment"))
+        stream = ledger.resolve(ref, "adjustment.proposed", "adjustment")
+        proposal = ledger.stream_acts(stream)[0][0]["act"]
+        scope = (proposal["year"], proposal["unit"])
+        if scope not in states:
+            states[scope] = year_state(ledger.store, scope[0], units=[scope[1]])
+        state = states[scope]
+        signer = state.registry.signatories.get(key_id)
+        if signer is None:
+            raise Refused(f"unknown signer {key_id}: the key is not registered in this ledger")
+        stream = str(stream)
         sid = state.streams[stream]
         if stream in named:
             raise Refused(f"adjustment {sid} is named twice")
         named.add(stream)
-        item = _waiting(state, sid)
+        item = _waiting(state, sid, stream)
         if item is None:
             adj = state.adjustments[sid]
             raise Refused(f"adjustment {sid} is {adj.status(state.year(adj.year).scheme.rule(adj.rule).approvers)}; "
