@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .context import Env, out_option, sign_with_option
+from .context import WHOLE, Env, out_option, sign_with_option
 from .emit import emit
 
 
@@ -18,7 +18,7 @@ def score() -> None:
 
 
 @score.command("record")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--unit", required=True)
 @click.option("--indicator", required=True, help="The leaf indicator's id, as the scheme names it.")
 @click.option("--points", "value", default=None, metavar="NUMBER",
@@ -55,7 +55,7 @@ def evaluation() -> None:
 
 
 @evaluation.command("record")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--unit", required=True)
 @click.option("--component", required=True)
 @click.option("--round", "round_", default="", help="The round, where the component has several (e.g. 年中, 年终).")
@@ -88,7 +88,7 @@ def evaluation_record(env: Env, year, unit, component, round_, value, level, vot
 
 
 @click.command("decide")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--unit", required=True)
 @click.option("--kind", required=True,
               help="fault, direct_grade, tie, withhold, assign, falsification, leading_group (as the scheme allows).")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .context import Env, out_option, sign_with_option
+from .context import WHOLE, Env, out_option, sign_with_option
 from .emit import emit
 from .render import render
 
@@ -33,7 +33,7 @@ def _input_options(func):
 
 
 @adjust.command("propose")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--unit", required=True)
 @click.option("--rule", required=True, help="The rule's id in the year's scheme.")
 @_input_options

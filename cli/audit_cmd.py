@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -29,8 +30,7 @@ def checkpoint(ctx: click.Context, key_path: str | None, out_path: str | None, n
     from ledger.proofs import make_checkpoint
 
     env: Env = ctx.obj
-    cp = make_checkpoint(env.ledger(), env.key(key_path), note)
-    _write(cp.format(), out_path)
+    _record_and_write(lambda: make_checkpoint(env.ledger(), env.key(key_path), note), out_path)
 
 
 @checkpoint.command("cosign")
@@ -49,9 +49,8 @@ def cosign(env: Env, path: str, previous: str | None, key_path: str, out_path: s
     """
     from ledger.proofs import cosign_checkpoint, read_checkpoint
 
-    cp = cosign_checkpoint(env.ledger(), env.key(key_path), read_checkpoint(path),
-                           read_checkpoint(previous) if previous else None)
-    _write(cp.format(), out_path or path)
+    _record_and_write(lambda: cosign_checkpoint(env.ledger(), env.key(key_path), read_checkpoint(path),
+                                                read_checkpoint(previous) if previous else None), out_path or path)
 
 
 @click.group("prove")
@@ -65,8 +64,15 @@ def prove() -> None:
     """
 
 
+def _event_ref(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A position is written in digits 0-9: '²' and '１７' are digits to Python but not positions."""
+    if value.isdigit() and not value.isascii():
+        raise click.BadParameter(f"{value!r} is neither a position (digits 0-9) nor an event id", ctx, param)
+    return value
+
+
 @prove.command("inclusion")
-@click.argument("event")
+@click.argument("event", callback=_event_ref)
 @click.option("--checkpoint", "cp_path", required=True, type=click.Path(dir_okay=False))
 @click.pass_obj
 def prove_inclusion(env: Env, event: str, cp_path: str) -> None:
@@ -159,13 +165,30 @@ def _report(report, fmt: str) -> None:
         sys.exit(1)
 
 
-def _write(text: str, out_path: str | None) -> None:
-    if out_path:
-        with open(out_path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        click.echo(f"Checkpoint written to {out_path}")
-    else:
-        click.echo(text, nl=False)
+def _record_and_write(sign, out_path: str | None) -> None:
+    """Run `sign` (which records the checkpoint in the log) and write what it returns to `out_path`, or print it. The
+    file is opened first, so that a path that cannot be written refuses the command with nothing appended."""
+    if not out_path:
+        click.echo(sign().format(), nl=False)
+        return
+    from ledger.errors import Refused
+
+    existed = os.path.exists(out_path)
+    try:
+        fh = open(out_path, "a", encoding="utf-8", newline="\n")  # "a": an existing file is kept until signed
+    except OSError as exc:
+        raise Refused(f"cannot write {out_path}: {exc.strerror or exc}") from None
+    with fh:
+        try:
+            text = sign().format()
+        except BaseException:
+            if not existed:
+                fh.close()
+                os.remove(out_path)
+            raise
+        fh.truncate(0)
+        fh.write(text)
+    click.echo(f"Checkpoint written to {out_path}")
 
 
 COMMANDS = [checkpoint, prove, verify_proof, verify]

@@ -83,7 +83,7 @@ def import_(env: Env, path: str, cp_paths: tuple[str, ...]) -> None:
     from ledger.bundle import read_bundle, restore_bundle
 
     data = read_bundle(path)
-    ledger = env.ledger()
+    ledger = env.ledger(create=True)  # restoring makes the ledger, as `init` does
     report = restore_bundle(ledger.store, data, lambda _acts: _verified(data, cp_paths))
     click.echo(f"Imported {report.size} events of ledger {data.manifest.ledger_id} into {ledger.store.target.display}; "
                f"root {base64.b64encode(report.root).decode()}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -15,13 +16,15 @@ class Env:
     signed_at: str | None = None
     _ledger: object = field(default=None, repr=False)
 
-    def ledger(self):
-        """The write side over `--db` (opened once per command)."""
+    def ledger(self, create: bool = False):
+        """The write side over `--db` (opened once per command); only with `create` may a new SQLite file be made."""
         if self._ledger is None:
             from ledger.store import EventStore
             from ledger.writer import Ledger
 
-            self._ledger = Ledger(EventStore(self.db))
+            store = EventStore(self.db)
+            store.check_sqlite_file(create)  # before the recorder opens the file, which creates its tables
+            self._ledger = Ledger(store)
         return self._ledger
 
     def passphrase(self, path: str, confirm: bool = False) -> bytes:
@@ -29,10 +32,12 @@ class Env:
         if self.passphrase_env:
             value = os.environ.get(self.passphrase_env)
             if value is None:
-                raise click.UsageError(f"environment variable {self.passphrase_env} is not set")
+                raise click.UsageError(f"environment variable {self.passphrase_env} is not set",
+                                       click.get_current_context(silent=True))
             return value.encode("utf-8")
         if not sys.stdin.isatty():
-            raise click.UsageError("no terminal to ask for the passphrase: use --passphrase-env NAME")
+            raise click.UsageError("no terminal to ask for the passphrase: use --passphrase-env NAME",
+                                   click.get_current_context(silent=True))
         return click.prompt(f"Passphrase for {path}", hide_input=True, confirmation_prompt=confirm,
                             err=True).encode("utf-8")
 
@@ -44,14 +49,26 @@ class Env:
 
 
 def run_guarded(cli: click.Group, args: list[str]) -> None:
-    """Run the click group; a refusal prints `Error: …` and exits 1, anything unexpected likewise (no traceback)."""
+    """Run the click group; a refusal prints `Error: …` and exits 1, a usage error likewise but exits 2, anything
+    unexpected exits 1 (never a traceback)."""
     from ledger.errors import LedgerError
 
+    not_text = _not_utf8(args)
+    if not_text:
+        click.echo(f"Error: {not_text} is not valid UTF-8 text", err=True)
+        sys.exit(2)
     try:
         cli.main(args=args, prog_name="ledger", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Error: aborted", err=True)
         sys.exit(1)
+    except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # a bare group (click 8.2+): its help
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # click prints Usage / Try / Error: one line instead, pointing at the help
+        where = f" ({exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        click.echo(f"Error: {_one_line(exc.format_message())}{where}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -74,6 +91,75 @@ def run_guarded(cli: click.Group, args: list[str]) -> None:
 def _one_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return " ".join(lines)[:2000] if lines else "failed"
+
+
+def _not_utf8(args: list[str]) -> str | None:
+    """Which argument is not UTF-8 text (bytes the shell passed that Python kept as surrogates), or None."""
+    for n, arg in enumerate(args, 1):
+        if _is_text(arg):
+            continue
+        name, eq, _ = arg.partition("=")
+        if arg.startswith("--") and eq and _is_text(name):
+            return f"the value of {name}"
+        if n > 1 and args[n - 2].startswith("-") and _is_text(args[n - 2]):
+            return f"argument {n} (after {args[n - 2]})"
+        return f"argument {n}"
+    return None
+
+
+def _is_text(arg: str) -> bool:
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class WholeNumber(click.ParamType):
+    """A whole number as people write one: ASCII digits, no sign, underscore, space or leading zero (click's int
+    takes '２０１８', '2_018', '+2018' and ' 2018', since Python's int() does)."""
+
+    name = "integer"
+    _DIGITS = re.compile("0|[1-9][0-9]{0,17}")  # 18 digits: far beyond any year or position, and well inside int64
+
+    def __init__(self, min: int = 0):
+        self.min = min
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):  # a default
+            return value
+        if not isinstance(value, str) or not self._DIGITS.fullmatch(value):
+            self.fail(f"{value!r} is not a whole number written in digits 0-9 without sign, spaces or leading zeros.",
+                      param, ctx)
+        if int(value) < self.min:
+            self.fail(f"{value} is less than {self.min}.", param, ctx)
+        return int(value)
+
+
+WHOLE = WholeNumber()
+POSITIVE = WholeNumber(min=1)
+
+
+def not_empty(ctx: click.Context, param: click.Parameter, value):
+    """Option callback: an empty value is refused rather than taken to mean the default."""
+    if value == "":
+        raise click.BadParameter("must not be empty.", ctx, param)
+    return value
+
+
+def public_key_text(path: str) -> str:
+    """The public key text of a .pub file; a file that is not one is refused without echoing what it holds."""
+    from pathlib import Path
+
+    from ledger.errors import LedgerError
+    from ledger.keys import load_public_text
+
+    try:
+        return load_public_text(path)
+    except LedgerError as exc:
+        if str(exc).startswith(f"{Path(path)}: "):  # the key parser's complaint, which quotes the file's content
+            raise LedgerError(f"{path} is not a public key file (one line ed25519:<base64>)") from None
+        raise
 
 
 def sign_with_option(required: bool = True):

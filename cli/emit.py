@@ -16,10 +16,15 @@ def emit(env: Env, act_type: str, act: dict, key, out_path: str | None = None,
     ledger = env.ledger()
     key = env.key(key) if isinstance(key, str) else key
     if out_path:
+        from ledger.errors import Refused
+
         envelope, signature = ledger.prepare(act_type, act, key, env.signed_at, stream)
-        with open(out_path, "w", encoding="utf-8") as fh:
-            json.dump({"envelope": envelope, "signature": signature}, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
+        text = json.dumps({"envelope": envelope, "signature": signature}, ensure_ascii=False, indent=1) + "\n"
+        try:
+            with open(out_path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise Refused(f"cannot write {out_path}: {exc.strerror or exc}") from None
         click.echo(f"Signed {act_type} written to {out_path} (not submitted)")
         return
     receipt = ledger.act(act_type, act, key, env.signed_at, stream)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .context import Env, format_option
+from .context import WHOLE, Env, format_option
 from .render import render
 
 AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION|CHECKPOINT",
@@ -60,7 +60,7 @@ def _evidence(r: dict) -> str:
 
 @click.command("history")
 @click.option("--unit", required=True)
-@click.option("--year", type=int, default=None, help="Only this year (default: every year).")
+@click.option("--year", type=WHOLE, default=None, help="Only this year (default: every year).")
 @AS_OF
 @format_option()
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE.xlsx|FILE.csv",
@@ -104,7 +104,7 @@ def history(env: Env, unit: str, year: int | None, as_of: str | None, fmt: str, 
 
 
 @click.command("who")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--unit", required=True)
 @AS_OF
 @format_option()
@@ -136,7 +136,7 @@ def who(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None:
 @click.option("--from", "start", required=True, metavar="POSITION|TIME|CHECKPOINT",
               help="The old view: a log position, a time, or a checkpoint file.")
 @click.option("--to", "end", required=True, metavar="POSITION|TIME|CHECKPOINT", help="The new view.")
-@click.option("--year", type=int, default=None, help="Only this year (default: every adopted year).")
+@click.option("--year", type=WHOLE, default=None, help="Only this year (default: every adopted year).")
 @format_option()
 @click.pass_obj
 def diff(env: Env, start: str, end: str, year: int | None, fmt: str) -> None:

@@ -6,18 +6,27 @@ import sys
 
 import click
 
-from .context import Env, run_guarded
+from .context import Env, not_empty, run_guarded
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
+def _signing_time(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--signed-at` is checked as it is read, so that a bad time is refused naming the option."""
+    if not_empty(ctx, param, value) is not None:
+        from ledger.clock import parse_time
+
+        parse_time(value, "--signed-at")
+    return value
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="kaohe-ledger", prog_name="ledger")
-@click.option("--db", envvar="LEDGER_DB", default="ledger.db", show_default=True, metavar="URL",
+@click.option("--db", envvar="LEDGER_DB", default="ledger.db", show_default=True, metavar="URL", callback=not_empty,
               help="SQLite file or postgresql+psycopg://user@host:port/db (env LEDGER_DB).")
-@click.option("--passphrase-env", envvar="LEDGER_PASSPHRASE_ENV", metavar="NAME",
+@click.option("--passphrase-env", envvar="LEDGER_PASSPHRASE_ENV", metavar="NAME", callback=not_empty,
               help="Read key passphrases from environment variable NAME instead of prompting.")
-@click.option("--signed-at", envvar="LEDGER_SIGNED_AT", metavar="TIME",
+@click.option("--signed-at", envvar="LEDGER_SIGNED_AT", metavar="TIME", callback=_signing_time,
               help="Signing time to put on acts (ISO 8601), for acts signed earlier on paper; default now.")
 @click.pass_context
 def cli(ctx: click.Context, db: str, passphrase_env: str | None, signed_at: str | None) -> None:

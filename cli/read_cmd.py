@@ -5,13 +5,13 @@ import json
 
 import click
 
-from .context import Env, format_option
+from .context import POSITIVE, WHOLE, Env, format_option, public_key_text
 from .render import render
 
 
 @click.command("log")
-@click.option("--from", "start", type=click.IntRange(min=1), default=1, show_default=True, help="First position.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many acts.")
+@click.option("--from", "start", type=POSITIVE, default=1, show_default=True, help="First position (1 or more).")
+@click.option("--limit", type=POSITIVE, default=None, help="At most this many acts (1 or more).")
 @format_option()
 @click.pass_obj
 def log(env: Env, start: int, limit: int | None, fmt: str) -> None:
@@ -40,7 +40,7 @@ def log(env: Env, start: int, limit: int | None, fmt: str) -> None:
 @click.command("pending")
 @click.option("--sign-with", "key_path", default=None, envvar="LEDGER_KEY", type=click.Path(dir_okay=False),
               help="Show only what waits for this signatory (private key file, or its .pub).")
-@click.option("--year", type=int, default=None)
+@click.option("--year", type=WHOLE, default=None)
 @format_option()
 @click.pass_obj
 def pending(env: Env, key_path: str | None, year: int | None, fmt: str) -> None:
@@ -50,22 +50,20 @@ def pending(env: Env, key_path: str | None, year: int | None, fmt: str) -> None:
     Example:
       ledger pending --sign-with leader.key
     """
-    from projections.replay import replay
-    from projections.review import pending as waiting
+    from projections.review import pending as waiting, review_state
 
     key_id = _key_id(key_path) if key_path else None
-    rows = [w.to_row() for w in waiting(replay(env.ledger().store), key_id) if year is None or w.year == year]
+    rows = [w.to_row() for w in waiting(review_state(env.ledger(), year), key_id) if year is None or w.year == year]
     render(rows, ["id", "year", "unit", "rule", "inputs", "points", "note", "reason", "document", "proposer", "signed",
                   "missing"], fmt)
 
 
 def _key_id(path: str) -> str:
     """The key id of a key file, read from its public half (no passphrase needed)."""
-    from ledger.keys import load_public_text
     from ledger.signing import key_id_of_text
 
     pub = path if path.endswith(".pub") else path + ".pub"
-    return key_id_of_text(load_public_text(pub))
+    return key_id_of_text(public_key_text(pub))
 
 
 COMMANDS = [log, pending]

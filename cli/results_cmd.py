@@ -5,7 +5,7 @@ import json
 
 import click
 
-from .context import Env, format_option, out_option, sign_with_option
+from .context import WHOLE, Env, format_option, out_option, sign_with_option
 from .emit import emit
 from .render import render
 
@@ -23,7 +23,7 @@ def _results(env: Env, year: int, as_of: str | None, group: str | None = None, u
 
 
 @click.command("scores")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--group", default=None, help="Only this group, read alone (one county of a province).")
 @AS_OF
 @format_option()
@@ -58,7 +58,7 @@ def scores(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
 
 
 @click.command("explain")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--unit", required=True)
 @AS_OF
 @format_option()
@@ -93,7 +93,7 @@ def explain(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None
 
 
 @click.command("grades")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--group", default=None, help="Only this group, read alone (the result hash, which covers every "
               "group, is then left out).")
 @AS_OF
@@ -131,7 +131,7 @@ def year_group() -> None:
 
 
 @year_group.command("close")
-@click.argument("year", type=int)
+@click.argument("year", type=WHOLE)
 @click.option("--role", default=None, help="The closing role you sign in, when you hold several.")
 @sign_with_option()
 @out_option()
@@ -158,7 +158,7 @@ def year_close(env: Env, year: int, role: str | None, key_path: str, out_path: s
 
 
 @click.command("consequences")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @AS_OF
 @format_option()
 @click.pass_obj

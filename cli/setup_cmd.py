@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .context import Env, format_option, out_option, sign_with_option
+from .context import Env, format_option, not_empty, out_option, public_key_text, sign_with_option
 from .emit import emit
 from .render import render
 
@@ -25,7 +25,7 @@ def init(env: Env, name: str, key_path: str, person: str, department: str) -> No
     """
     from ledger.writer import new_ledger_id
 
-    ledger, key = env.ledger(), env.key(key_path)
+    ledger, key = env.ledger(create=True), env.key(key_path)
     lid = new_ledger_id()
     act = {"name": name, "office": {"person": person, "department": department, "public_key": key.public_text,
                                     "roles": ["office"]}}
@@ -51,7 +51,7 @@ def signatory() -> None:
 @click.option("--role", "roles", multiple=True, required=True,
               help="office, department, auditor, inspector, or a role the scheme declares (repeatable).")
 @click.option("--public-key", "pub_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--valid-from", default=None, metavar="TIME", help="Default: the signing time.")
+@click.option("--valid-from", default=None, metavar="TIME", callback=not_empty, help="Default: the signing time.")
 @sign_with_option()
 @out_option()
 @click.pass_obj
@@ -63,11 +63,11 @@ def signatory_add(env: Env, person, department, roles, pub_path, valid_from, key
       ledger signatory add --person 张华 --role 常务副市长 --public-key zhang.key.pub --sign-with office.key
     """
     from ledger.clock import format_time, parse_time, signing_time
-    from ledger.keys import load_public_text
     from ledger.signing import key_id_of_text
 
-    text = load_public_text(pub_path)
-    start = format_time(parse_time(valid_from, "--valid-from")) if valid_from else signing_time(env.signed_at)
+    text = public_key_text(pub_path)
+    start = format_time(parse_time(valid_from, "--valid-from")) if valid_from is not None else \
+        signing_time(env.signed_at)
     act = {"key_id": key_id_of_text(text), "public_key": text, "person": person, "department": department,
            "roles": list(roles), "valid_from": start}
     emit(env, "signatory.added", act, key_path, out_path)
@@ -163,11 +163,16 @@ def submit(env: Env, path: str | None, many_path: str | None) -> None:
 
     envelope, signature = read_act_file(path)
     try:
-        receipt = env.ledger().submit(envelope, signature)
+        receipt = env.ledger(create=_is_genesis(envelope)).submit(envelope, signature)
     except Duplicate as dup:
         click.echo(f"Already stored: {dup}")
         return
     click.echo(f"Stored {envelope['type']} as event {receipt.event_id[:12]} at position {receipt.position}")
+
+
+def _is_genesis(envelope) -> bool:
+    """Whether a signed act founds a ledger: submitting it may create the database, as `init` does."""
+    return isinstance(envelope, dict) and envelope.get("type") == "ledger.genesis"
 
 
 def _submit_many(env: Env, path: str) -> None:
@@ -177,7 +182,7 @@ def _submit_many(env: Env, path: str) -> None:
     from .progress import progress_bar
 
     acts = read_act_lines(path)
-    ledger = env.ledger()
+    ledger = env.ledger(create=_is_genesis(acts[0][0]))
     with progress_bar("storing", len(acts)) as advance:
         stored = append_many(ledger, acts, advance)
     readmodel.catch_up(ledger.store)  # read-your-writes, as for a single act

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .context import Env, sign_with_option
+from .context import WHOLE, Env, sign_with_option
 from .progress import progress_bar
 
 KIND = click.option("--kind", type=click.Choice(["scores", "adjustments"]), default=None,
@@ -15,7 +15,7 @@ CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")  # a CSV text cell starting so is r
 
 @click.command("import")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @KIND
 @sign_with_option()
 @click.pass_obj
@@ -60,7 +60,7 @@ def import_cmd(env: Env, path: str, year: int, kind: str | None, key_path: str) 
 
 
 @click.command("template")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--group", required=True, help="The group of the year's scheme.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), metavar="FILE.xlsx",
               help="Where to write (.xlsx; .csv writes the first sheet only).")
@@ -86,7 +86,7 @@ def template(env: Env, year: int, group: str, out_path: str, kind: str, departme
 
 
 @click.command("export")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=WHOLE, required=True)
 @click.option("--group", default=None, help="Only this group (required for CSV when the year has several).")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), metavar="FILE.xlsx|FILE.csv")
 @click.option("--as-of", default=None, metavar="TIME|POSITION",
@@ -129,10 +129,15 @@ def _suffix(path: str) -> str:
 
 
 def _write(path: str, sheets) -> None:
-    if _suffix(path) == ".csv":
-        _write_csv(path, sheets[0])
-    else:
-        _write_xlsx(path, sheets)
+    from ledger.errors import Refused
+
+    try:
+        if _suffix(path) == ".csv":
+            _write_csv(path, sheets[0])
+        else:
+            _write_xlsx(path, sheets)
+    except OSError as exc:
+        raise Refused(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _write_csv(path: str, sheet) -> None:

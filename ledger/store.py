@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from uuid import UUID
 
 import sqlalchemy
@@ -21,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from .errors import LedgerError
+from .errors import LedgerError, NotFound
 
 DEFAULT_DB = "ledger.db"
 ENV_DB = "LEDGER_DB"
@@ -68,6 +69,7 @@ class LedgerApp(Application):
     name = "kaohe"
 
 
+SQLITE_EVENTS_TABLE = "stored_events"  # the built-in SQLite recorder's table
 PG_EVENTS_TABLE = "kaohe_events"  # the built-in PostgreSQL recorder's table for the application named "kaohe"
 PG_DDL_LOCK = 0x6B616F6865  # pg_advisory_lock key serialising schema changes ("kaohe" in ASCII)
 
@@ -133,6 +135,20 @@ class EventStore:
         self.target = resolve_target(url)
         self._app: LedgerApp | None = None
         self._engine: sqlalchemy.Engine | None = None
+
+    def check_sqlite_file(self, create: bool = False) -> None:
+        """Refuse a SQLite file that is missing or holds no event table (unless `create`), or that holds another
+        application's tables, without touching it: opening the recorder would create its tables there. Used where
+        the CLI opens a store; PostgreSQL databases are not checked."""
+        if self.target.kind != "sqlite":
+            return
+        path = self.target.display
+        tables = _sqlite_tables(path) if os.path.exists(path) else set()
+        if SQLITE_EVENTS_TABLE in tables or (create and not tables):
+            return
+        if tables:
+            raise LedgerError(f"{path} is not a kaohe-ledger database (it holds other tables)")
+        raise NotFound(f"no ledger in {path}; create one with `ledger init`")
 
     @property
     def app(self) -> LedgerApp:
@@ -256,6 +272,18 @@ class EventStore:
 
 class Conflict(LedgerError):
     """A concurrent writer got there first; re-read and retry where that is safe."""
+
+
+def _sqlite_tables(path: str) -> set[str]:
+    """The tables of a SQLite file, read through a read-only connection (which cannot create or change it)."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30)
+        try:
+            return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise LedgerError(f"{path} is not a kaohe-ledger database ({exc})") from None
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

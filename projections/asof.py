@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from ledger.clock import format_time, parse_time
+from ledger.clock import TimeOutOfRange, format_time, parse_time
 from ledger.errors import LedgerError, Refused
 
 from .gcpause import collector_paused
@@ -15,7 +15,7 @@ def as_of_position(store, as_of: str | None) -> int | None:
     if as_of is None or as_of == "":
         return None
     text = as_of.strip()
-    if text.isdigit():
+    if _is_position(text):
         position = int(text)
         if position < 1:
             raise LedgerError("--as-of position must be 1 or more")
@@ -25,6 +25,12 @@ def as_of_position(store, as_of: str | None) -> int | None:
     if last == 0:
         raise LedgerError(f"the log holds nothing recorded at or before {format_time(when)}")
     return last
+
+
+def _is_position(text: str) -> bool:
+    """ASCII digits only (str.isdigit() is also true of '²' and '１０', which int() then refuses or reads), and few
+    enough for int() to read (it refuses more than 4,300)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _last_recorded_by(store, when) -> int:
@@ -76,7 +82,7 @@ def view_position(ledger, spec: str, what: str = "--from") -> int:
     from ledger.proofs import read_checkpoint, registry_verifier
 
     size, text = ledger.log_size(), spec.strip()
-    if text.isdigit():
+    if _is_position(text):
         position = int(text)
     elif os.path.isfile(spec):
         cp = read_checkpoint(spec)
@@ -90,6 +96,8 @@ def view_position(ledger, spec: str, what: str = "--from") -> int:
     else:
         try:
             parse_time(text, what)
+        except TimeOutOfRange:
+            raise
         except LedgerError:
             raise LedgerError(f"{what}: {spec!r} is neither a position, an ISO 8601 time nor a checkpoint file") \
                 from None
