@@ -108,7 +108,8 @@ def _approve_all(env: Env, acts: list, key, out_path: str | None) -> None:
     ledger = env.ledger()
     if out_path:
         lines = [json.dumps({"envelope": envelope, "signature": signature}, ensure_ascii=False)
-                 for envelope, signature in (ledger.prepare(t, a, key, env.signed_at, s) for t, a, s in acts)]
+                 for envelope, signature in (ledger.prepare_checked(t, a, key, env.signed_at, s)
+                                                 for t, a, s in acts)]
         try:
             with open(out_path, "w", encoding="utf-8") as fh:
                 fh.write("\n".join(lines) + "\n")

@@ -175,4 +175,5 @@ def format_option(default: str = "table"):
 
 def out_option():
     return click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE",
-                        help="Write the signed act to FILE instead of submitting it (submit later with `ledger submit`).")
+                        help="Write the signed act to FILE instead of submitting it, after the checks a submit would "
+                             "run now (submit later with `ledger submit`).")

@@ -18,7 +18,7 @@ def emit(env: Env, act_type: str, act: dict, key, out_path: str | None = None,
     if out_path:
         from ledger.errors import Refused
 
-        envelope, signature = ledger.prepare(act_type, act, key, env.signed_at, stream)
+        envelope, signature = ledger.prepare_checked(act_type, act, key, env.signed_at, stream)
         text = json.dumps({"envelope": envelope, "signature": signature}, ensure_ascii=False, indent=1) + "\n"
         try:
             with open(out_path, "w", encoding="utf-8") as fh:

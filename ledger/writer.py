@@ -154,6 +154,14 @@ class Ledger:
                     "signer": key.key_id, "signed_at": signing_time(signed_at)}
         return envelope, sign_envelope(key.key, envelope)
 
+    def prepare_checked(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
+                        stream: UUID | None = None) -> tuple[dict, dict]:
+        """`prepare`, refusing (one line) an act that `submit` would refuse now: an act signed to a file for later
+        submission is checked as it is signed, not only when it is submitted."""
+        envelope, signature = self.prepare(act_type, act, key, signed_at, stream)
+        validate(envelope, signature, self, now())
+        return envelope, signature
+
     def act(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
             stream: UUID | None = None, attempts: int = 8, rebase: Rebase | None = None) -> Receipt:
         """Sign and store an act, re-signing at the next version when a concurrent writer got there first.

@@ -218,6 +218,16 @@ def test_same_person_two_keys_two_roles(run, tmp_path):
     assert run.positions() == before
 
 
+def test_an_act_signed_to_a_file_is_checked_as_it_is_signed(run, keys, tmp_path):
+    # what `submit` would refuse now is not written for later: a malformed number, a key the ledger does not know
+    out = tmp_path / "act.json"
+    refused(run(*SCORE, "--points", "1e3", "--sign-with", keys["kh"], "--out", out), "1e3")
+    refused(run("adjust", "propose", "--year", "2017", "--unit", UNIT, "--rule", "重大创新", "--points", "1e3",
+                "--reason", "r", "--sign-with", keys["kh"], "--out", out), "1e3")
+    refused(run(*SCORE, "--points", "70", "--sign-with", run.key("stranger"), "--out", out), "unknown signer")
+    assert not out.exists()
+
+
 def test_signed_act_files(run, keys, tmp_path):
     act = tmp_path / "act.json"
     run(*SCORE, "--points", "70", "--sign-with", keys["kh"], "--out", act).ok()
