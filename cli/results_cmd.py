@@ -169,12 +169,11 @@ def consequences(env: Env, year: int, as_of: str | None, fmt: str) -> None:
     Example:
       ledger consequences --year 2018
     """
-    from projections.asof import state_as_of
-    from projections.results import year_consequences
+    from projections.asof import consequences_view
 
     ledger = env.ledger()
     ledger.ledger_id
-    rows = [c.to_dict() for c in year_consequences(state_as_of(ledger, as_of), year)]
+    rows = [c.to_dict() for c in consequences_view(ledger, year, as_of)]
     for r in rows:
         r["years"] = "、".join(map(str, r["years"])) if fmt != "json" else r["years"]
     render(rows, ["unit", "rule", "consequence", "years", "share"], fmt, title=f"{year} consequences",

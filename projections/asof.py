@@ -74,6 +74,19 @@ def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | N
         return year_results(state, year, groups)
 
 
+def consequences_view(ledger, year: int, as_of: str | None = None) -> list:
+    """`year_consequences` from the read models: each adopted year up to `year` read as a view of its own (as of a
+    time, position or checkpoint), not the whole log replayed."""
+    from .readstate import year_state
+    from .results import year_consequences
+
+    upto = None if as_of is None else view_position(ledger, as_of, "--as-of")
+    with collector_paused():
+        # the registry and year rows of every year (no facts of another year): which years are adopted, and rules
+        state = year_state(ledger.store, year, upto)
+        return year_consequences(state, year, lambda y: year_view(ledger, y, None if upto is None else str(upto)))
+
+
 def view_position(ledger, spec: str, what: str = "--from") -> int:
     """The log position a view names: a position, a time (the last act recorded by then), or a checkpoint file
     (its size, once it is shown to be this ledger's, to match this log's Merkle root and to bear a valid signature)."""

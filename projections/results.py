@@ -1,7 +1,7 @@
 """A year's published result: scores, ranks and grades per group, and the hash of its canonical result table."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -87,7 +87,7 @@ def year_results(state: LogState, year: int, groups: Iterable[str] | None = None
     origin = {y: s.scheme for y, s in state.years.items() if s.adopted and y < year}
     scores = score_year(scheme, facts, origin)
     outside = {d.unit: int(d.value) for d in facts.decisions
-               if d.kind == OUTSIDE_RANK and not d.revoked and d.value.isdigit()}
+               if d.kind == OUTSIDE_RANK and not d.revoked and d.value.isascii() and d.value.isdigit()}
     grades = {}
     for group in scheme.groups:
         if group.grading is None:
@@ -102,8 +102,10 @@ def year_results(state: LogState, year: int, groups: Iterable[str] | None = None
     return YearResults(year, facts.position, facts, scores, grades, close, year_state.closed, outside)
 
 
-def year_consequences(state: LogState, year: int) -> list:
-    """What the scheme's consequence rules attach to `year`'s results, read with every earlier adopted year's."""
+def year_consequences(state: LogState, year: int, results_of: Callable[[int], "YearResults"] | None = None
+                      ) -> list:
+    """What the scheme's consequence rules attach to `year`'s results, read with every earlier adopted year's (each
+    year's results from `state`, or from `results_of(year)`: a view of the read models)."""
     from .consequences import consequences
 
     rules = state.year(year).scheme.consequences
@@ -114,7 +116,7 @@ def year_consequences(state: LogState, year: int) -> list:
         if y > year or not ystate.adopted:
             continue
         outcomes = {}
-        for grades in year_results(state, y).grades.values():
+        for grades in (results_of(y) if results_of else year_results(state, y)).grades.values():
             outcomes.update(grades.outcomes())
         history[y] = outcomes
     return consequences(rules, history, year)

@@ -113,3 +113,20 @@ def test_two_year_consequence_chain(run, keys, tmp_path):
     assert last["连续两年不合格"]["years"] == [2017, 2018]
     assert last["staff_excellent_share"]["share"] == "0"
     assert not any(c["unit"] == UNIT and c["rule"] != "staff_excellent_share" for c in found)
+    # the command reads each year as a view of the read models; a replay of the whole log gives the same, now and
+    # at a past position (before 2018's scores)
+    from ledger.store import EventStore
+    from ledger.writer import Ledger
+    from projections.asof import consequences_view
+    from projections.replay import replay
+    from projections.results import year_consequences
+
+    ledger = Ledger(EventStore(run.db))
+    try:
+        size = ledger.log_size()
+        for upto in (None, size - len(units)):
+            viewed = consequences_view(ledger, 2018, None if upto is None else str(upto))
+            assert viewed == year_consequences(replay(ledger.store, upto), 2018)
+        assert [c.to_dict() for c in consequences_view(ledger, 2018)] == found
+    finally:
+        ledger.store.close()
