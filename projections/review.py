@@ -63,10 +63,10 @@ def _points(rule, adj) -> tuple[str, str]:
     return f"{points:+}" if points else "0", note
 
 
-def review_state(ledger, year: int | None = None) -> LogState:
+def review_state(ledger, year: int | None = None, groups: list[str] | None = None) -> LogState:
     """What a review reads, from the read models: the registry, the schemes and the adjustments of `year` and the
-    years before it (of every year when None)."""
-    return year_state(ledger.store, EVERY_YEAR if year is None else year)
+    years before it (of every year when None); with `groups` of that year's scheme, of their units only."""
+    return year_state(ledger.store, EVERY_YEAR if year is None else year, groups=groups)
 
 
 def pending(state: LogState, key_id: str | None = None) -> list[Waiting]:

@@ -103,6 +103,16 @@ def test_adjustment_counts_only_when_approved(run, keys):
     assert run.positions() == before
 
 
+def test_pending_of_a_group(run, keys):
+    _propose(run, keys)
+    everything = json.loads(run("pending", "--format", "json").ok().out)
+    assert len(everything) == 1
+    group = json.loads(run("pending", "--year", "2017", "--group", "机关各部门、街道", "--format", "json").ok().out)
+    assert group == everything
+    refused(run("pending", "--year", "2017", "--group", "没有这组"), "没有这组")
+    refused(run("pending", "--group", "机关各部门、街道"), "--group needs --year", code=2)
+
+
 def test_approving_several_stores_all_or_none(run, keys, tmp_path):
     run(*SCORE, "--points", "70", "--sign-with", keys["kh"]).ok()
     first, second = _propose(run, keys), _propose(run, keys, level="市级", matter="先进单位")
