@@ -166,11 +166,11 @@ def act_together(ledger: Ledger, acts: list[tuple[str, dict, UUID | None]], key:
                  signed_at: str | None = None) -> list[Receipt]:
     """Sign (type, act, stream) triples and store them all or none: each is checked against the state the ones
     before it leave, then all are stored in one transaction (one leader's approvals of several adjustments)."""
+    if len(acts) > BATCH:  # one insert transaction holds at most BATCH acts
+        raise Refused(f"at most {BATCH} acts are stored together")
     signed = [ledger.prepare(act_type, act, key, signed_at, stream) for act_type, act, stream in acts]
     if len({env["stream"] for env, _sig in signed}) < len(signed):
         raise Refused("two of the acts are for the same stream: sign them one at a time")
-    if len(signed) > BATCH:
-        raise Refused(f"at most {BATCH} acts are stored together")
     append_many(ledger, signed, workers=1)
     receipts = []
     for envelope, _signature in signed:
