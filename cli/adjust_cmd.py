@@ -58,6 +58,8 @@ def propose(env: Env, year, unit, rule, extra, reason, document, evidence_path, 
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--input")
+        if key.strip() in values:
+            raise click.BadParameter(f"input {key.strip()!r} is given twice", param_hint="--input")
         values[key.strip()] = value
     act = {"year": year, "unit": unit, "rule": rule, "inputs": values, "reason": reason}
     if document:

@@ -57,6 +57,10 @@ def run_guarded(cli: click.Group, args: list[str]) -> None:
     if not_text:
         click.echo(f"Error: {not_text} is not valid UTF-8 text", err=True)
         sys.exit(2)
+    twice = _given_twice(cli, args)
+    if twice:
+        click.echo(f"Error: {twice} is given twice; give it once", err=True)
+        sys.exit(2)
     try:
         cli.main(args=args, prog_name="ledger", standalone_mode=False)
     except click.exceptions.Abort:
@@ -105,6 +109,36 @@ def _not_utf8(args: list[str]) -> str | None:
             return f"argument {n} (after {args[n - 2]})"
         return f"argument {n}"
     return None
+
+
+def _given_twice(group: click.Group, args: list[str]) -> str | None:
+    """An option that takes one value and is given more than once (click keeps the last without a word: `--points
+    5 --points 6` would sign 6), or None. Walks the command path as click will, options of each level apart."""
+    command, i = group, 0
+    while True:
+        options = {name: p for p in command.params if isinstance(p, click.Option) for name in p.opts}
+        seen: dict[str, str] = {}
+        while i < len(args) and args[i] != "--":
+            arg, i = args[i], i + 1
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            option = options.get(name)
+            if option is None:
+                if not arg.startswith("-") and isinstance(command, click.Group):
+                    break  # the subcommand's name: its own options follow
+                continue
+            if option.is_flag or option.count:
+                continue
+            if not option.multiple:
+                if option.name in seen:
+                    return f"{seen[option.name]}"
+                seen[option.name] = option.opts[-1] if option.opts[-1].startswith("--") else name
+            i += 0 if "=" in arg else option.nargs
+        else:
+            return None
+        sub = command.get_command(click.Context(command), args[i - 1]) if isinstance(command, click.Group) else None
+        if sub is None:
+            return None
+        command = sub
 
 
 def _is_text(arg: str) -> bool:

@@ -18,7 +18,8 @@ Global options come before the command: `ledger [--db URL] [--passphrase-env NAM
 Environment variables: `LEDGER_DB` (database), `LEDGER_KEY` (your key file for `--sign-with`),
 `LEDGER_PASSPHRASE_ENV` (the name of the variable holding your passphrase), `LEDGER_SIGNED_AT`,
 `LEDGER_SCHEME_CACHE` (where large adopted schemes' parsed text is cached, or `off`; docs/security.md).
-Exit codes: 0 done; 1 refused (one line `Error: …` naming the problem, nothing appended); 2 usage error.
+Exit codes: 0 done; 1 refused (one line `Error: …` naming the problem, nothing appended); 2 usage error (one
+line too: a missing or malformed option, or an option that takes one value given twice).
 Every read command takes `--format table|json|csv` (`log --format json` prints one JSON object a line).
 Shell completion: `eval "$(_LEDGER_COMPLETE=bash_source ledger)"` (bash; `zsh_source`, `fish_source` likewise).
 """

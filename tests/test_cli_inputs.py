@@ -236,3 +236,29 @@ def test_submitting_a_genesis_act_still_makes_a_new_file(tmp_path):
     other = Cli(str(tmp_path / "copy.db"), tmp_path)
     other("submit", "--many", genesis).ok()
     assert other.positions() == 1
+
+
+# ---- options given twice ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, name", [
+    (["--db", "a.db", "--db", "b.db", "log"], "--db"),
+    (["score", "record", "--year", "2017", "--year", "2018", "--unit", "办公室", "--indicator", "指标评估",
+      "--points", "70"], "--year"),
+    (["score", "record", "--year", "2017", "--unit", "办公室", "--indicator", "指标评估", "--points", "70",
+      "--points=71"], "--points"),
+])
+def test_an_option_given_twice_is_refused(hy, args, name):
+    # click keeps the last value without a word: the signer would sign what the first value did not say
+    refused_unchanged(hy, [*args, "--sign-with", hy.keys["office"]] if args[0] == "score" else args,
+                      f"{name} is given twice", 2)
+
+
+def test_an_input_given_by_its_option_and_by_input_is_refused(hy):
+    refused_unchanged(hy, ["adjust", "propose", "--year", "2017", "--unit", "办公室", "--rule", "荣誉", "--level", "省级",
+                           "--input", "level=国家级", "--matter", "m", "--reason", "r",
+                           "--sign-with", hy.keys["office"]], "given twice", 2)
+
+
+def test_repeatable_options_and_flags_may_repeat(hy):
+    assert hy.run("pending", "--year", "2017", "--group", "机关各部门、街道", "--group", "机关各部门、街道",
+                  "--format", "json").code == 0
