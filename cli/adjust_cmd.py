@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .context import WHOLE, Env, out_option, sign_with_option
+from .context import WHOLE, Env, out_option, sign_with_option, write_text
 from .emit import emit
 from .render import render
 
@@ -104,7 +104,6 @@ def _approve_all(env: Env, acts: list, key, out_path: str | None) -> None:
     """Several approvals: all stored, or none (the first refusal stops the lot); with --out, all written to one
     JSON-lines file for `ledger submit --many`."""
     from ledger.bulk import act_together
-    from ledger.errors import Refused
     from projections import readmodel
 
     ledger = env.ledger()
@@ -112,11 +111,7 @@ def _approve_all(env: Env, acts: list, key, out_path: str | None) -> None:
         lines = [json.dumps({"envelope": envelope, "signature": signature}, ensure_ascii=False)
                  for envelope, signature in (ledger.prepare_checked(t, a, key, env.signed_at, s)
                                                  for t, a, s in acts)]
-        try:
-            with open(out_path, "w", encoding="utf-8") as fh:
-                fh.write("\n".join(lines) + "\n")
-        except OSError as exc:
-            raise Refused(f"cannot write {out_path}: {exc.strerror}") from None
+        write_text(out_path, "\n".join(lines) + "\n")
         click.echo(f"{len(lines)} signed approvals written to {out_path}, one a line (not submitted: "
                    f"ledger submit --many {out_path})")
         return

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .context import Env, sign_with_option
+from .context import Env, sign_with_option, unwritable_refused
 
 
 @click.group("checkpoint", invoke_without_command=True)
@@ -171,13 +171,9 @@ def _record_and_write(sign, out_path: str | None) -> None:
     if not out_path:
         click.echo(sign().format(), nl=False)
         return
-    from ledger.errors import Refused
-
     existed = os.path.exists(out_path)
-    try:
+    with unwritable_refused(out_path):
         fh = open(out_path, "a", encoding="utf-8", newline="\n")  # "a": an existing file is kept until signed
-    except OSError as exc:
-        raise Refused(f"cannot write {out_path}: {exc.strerror or exc}") from None
     with fh:
         try:
             text = sign().format()

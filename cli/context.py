@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import click
@@ -130,7 +132,7 @@ def _given_twice(group: click.Group, args: list[str]) -> str | None:
                 continue
             if not option.multiple:
                 if option.name in seen:
-                    return f"{seen[option.name]}"
+                    return seen[option.name]
                 seen[option.name] = option.opts[-1] if option.opts[-1].startswith("--") else name
             i += 0 if "=" in arg else option.nargs
         else:
@@ -181,19 +183,21 @@ def not_empty(ctx: click.Context, param: click.Parameter, value):
     return value
 
 
-def public_key_text(path: str) -> str:
-    """The public key text of a .pub file; a file that is not one is refused without echoing what it holds."""
-    from pathlib import Path
-
-    from ledger.errors import LedgerError
-    from ledger.keys import load_public_text
+@contextmanager
+def unwritable_refused(path: str) -> Iterator[None]:
+    """A file the block writes at `path` that cannot be written refuses the command in one line."""
+    from ledger.errors import Refused
 
     try:
-        return load_public_text(path)
-    except LedgerError as exc:
-        if str(exc).startswith(f"{Path(path)}: "):  # the key parser's complaint, which quotes the file's content
-            raise LedgerError(f"{path} is not a public key file (one line ed25519:<base64>)") from None
-        raise
+        yield
+    except OSError as exc:
+        raise Refused(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def write_text(path: str, text: str) -> None:
+    """Write a file the command produces (a signed act, say), refused in one line where it cannot be written."""
+    with unwritable_refused(path), open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
 
 
 def sign_with_option(required: bool = True):

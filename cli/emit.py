@@ -6,7 +6,7 @@ from uuid import UUID
 
 import click
 
-from .context import Env
+from .context import Env, write_text
 
 
 def emit(env: Env, act_type: str, act: dict, key, out_path: str | None = None,
@@ -16,15 +16,9 @@ def emit(env: Env, act_type: str, act: dict, key, out_path: str | None = None,
     ledger = env.ledger()
     key = env.key(key) if isinstance(key, str) else key
     if out_path:
-        from ledger.errors import Refused
-
         envelope, signature = ledger.prepare_checked(act_type, act, key, env.signed_at, stream)
-        text = json.dumps({"envelope": envelope, "signature": signature}, ensure_ascii=False, indent=1) + "\n"
-        try:
-            with open(out_path, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise Refused(f"cannot write {out_path}: {exc.strerror or exc}") from None
+        write_text(out_path, json.dumps({"envelope": envelope, "signature": signature}, ensure_ascii=False,
+                                        indent=1) + "\n")
         click.echo(f"Signed {act_type} written to {out_path} (not submitted)")
         return
     receipt = ledger.act(act_type, act, key, env.signed_at, stream)

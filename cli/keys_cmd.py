@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .context import Env, public_key_text
+from .context import Env
 
 
 @click.group("key")
@@ -41,9 +41,10 @@ def key_show(path: str) -> None:
     Example:
       ledger key show wang.key.pub
     """
+    from ledger.keys import load_public_text
     from ledger.signing import key_id_of_text
 
-    text = public_key_text(path)
+    text = load_public_text(path)
     click.echo(f"{key_id_of_text(text)}  {text}")
 
 

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from .context import POSITIVE, WHOLE, Env, format_option, public_key_text
+from .context import POSITIVE, WHOLE, Env, format_option
 from .render import render
 
 
@@ -66,10 +66,11 @@ def pending(env: Env, key_path: str | None, year: int | None, groups: tuple[str,
 
 def _key_id(path: str) -> str:
     """The key id of a key file, read from its public half (no passphrase needed)."""
+    from ledger.keys import load_public_text
     from ledger.signing import key_id_of_text
 
     pub = path if path.endswith(".pub") else path + ".pub"
-    return key_id_of_text(public_key_text(pub))
+    return key_id_of_text(load_public_text(pub))
 
 
 COMMANDS = [log, pending]

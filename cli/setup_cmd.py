@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .context import Env, format_option, not_empty, out_option, public_key_text, sign_with_option
+from .context import Env, format_option, not_empty, out_option, sign_with_option
 from .emit import emit
 from .render import render
 
@@ -63,9 +63,10 @@ def signatory_add(env: Env, person, department, roles, pub_path, valid_from, key
       ledger signatory add --person 张华 --role 常务副市长 --public-key zhang.key.pub --sign-with office.key
     """
     from ledger.clock import format_time, parse_time, signing_time
+    from ledger.keys import load_public_text
     from ledger.signing import key_id_of_text
 
-    text = public_key_text(pub_path)
+    text = load_public_text(pub_path)
     start = format_time(parse_time(valid_from, "--valid-from")) if valid_from is not None else \
         signing_time(env.signed_at)
     act = {"key_id": key_id_of_text(text), "public_key": text, "person": person, "department": department,

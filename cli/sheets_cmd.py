@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .context import WHOLE, Env, sign_with_option
+from .context import WHOLE, Env, sign_with_option, unwritable_refused
 from .progress import progress_bar
 
 KIND = click.option("--kind", type=click.Choice(["scores", "adjustments"]), default=None,
@@ -129,15 +129,11 @@ def _suffix(path: str) -> str:
 
 
 def _write(path: str, sheets) -> None:
-    from ledger.errors import Refused
-
-    try:
+    with unwritable_refused(path):
         if _suffix(path) == ".csv":
             _write_csv(path, sheets[0])
         else:
             _write_xlsx(path, sheets)
-    except OSError as exc:
-        raise Refused(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _write_csv(path: str, sheet) -> None:

@@ -91,7 +91,12 @@ def load_public_text(path: str | Path) -> str:
     if b"PRIVATE KEY" in data:
         raise LedgerError(f"{path} is a private key; give the public key file ({path}.pub)")
     text = data.decode("ascii", errors="replace").strip()
-    parse_public_key(text, str(path))
+    try:
+        parse_public_key(text, str(path))
+    except LedgerError:
+        if len(text) <= 200 and text.isprintable():
+            raise  # what is wrong with a line that could be a key is worth saying; a binary file's content is not
+        raise LedgerError(f"{path} is not a public key file (one line ed25519:<base64>)") from None
     return text
 
 

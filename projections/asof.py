@@ -77,14 +77,13 @@ def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | N
 def consequences_view(ledger, year: int, as_of: str | None = None) -> list:
     """`year_consequences` from the read models: each adopted year up to `year` read as a view of its own (as of a
     time, position or checkpoint), not the whole log replayed."""
-    from .readstate import year_state
+    from .readstate import registry_and_years
     from .results import year_consequences
 
     upto = None if as_of is None else view_position(ledger, as_of, "--as-of")
     with collector_paused():
-        # the registry and year rows of every year (no facts of another year): which years are adopted, and rules
-        state = year_state(ledger.store, year, upto)
-        return year_consequences(state, year, lambda y: year_view(ledger, y, None if upto is None else str(upto)))
+        return year_consequences(registry_and_years(ledger.store, upto), year,
+                                 lambda y: year_view(ledger, y, None if upto is None else str(upto)))
 
 
 def view_position(ledger, spec: str, what: str = "--from") -> int:

@@ -25,9 +25,7 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
     at = head if upto is None else min(upto, head)
     with store.engine.connect() as conn:
         query = Query(conn)
-        rows = [(pos, eid, stream, _decoded(eid, envelope)) for pos, eid, stream, envelope in query(
-            f"SELECT {COLUMNS} FROM rm_registry WHERE pos <= ? UNION ALL "
-            f"SELECT {COLUMNS} FROM rm_years WHERE pos <= ?", (at, at))]
+        rows = _scope_rows(query, at)
         if groups is not None or group_of is not None:
             units = _units_of(rows, year, list(groups or ()), group_of, units)
         units = None if units is None else sorted(set(units))
@@ -54,6 +52,29 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
     return state
 
 
+def registry_and_years(store, upto: int | None = None) -> LogState:
+    """The registry and every year's scheme and closes as of position `upto` (default: now), without any fact: which
+    years are adopted, and by what rules."""
+    head = readmodel.catch_up(store)
+    with store.engine.connect() as conn:
+        state = _folded_scope(_scope_rows(Query(conn), head if upto is None else min(upto, head)))
+    return state
+
+
+def _scope_rows(query: Query, at: int) -> list[tuple]:
+    """The registry and year rows up to position `at`, decoded."""
+    return [(pos, eid, stream, _decoded(eid, envelope)) for pos, eid, stream, envelope in query(
+        f"SELECT {COLUMNS} FROM rm_registry WHERE pos <= ? UNION ALL "
+        f"SELECT {COLUMNS} FROM rm_years WHERE pos <= ?", (at, at))]
+
+
+def _folded_scope(rows: list[tuple]) -> LogState:
+    scope = LogState()
+    for pos, eid, stream, envelope in sorted(rows, key=_position):
+        apply(scope, LoggedAct(pos, eid, envelope, {}, "", stream, 0))
+    return scope
+
+
 _NO_SIGNATURE: dict = {}  # views fold what verify and the writer checked: signatures are not read here
 _position = itemgetter(0)
 _LARGE: dict[str, dict] = {}  # event id -> decoded envelope, for the few large ones (adopted schemes)
@@ -72,10 +93,7 @@ def _decoded(event_id: str, data: bytes) -> dict:
 def _units_of(rows: list[tuple], year: int, groups: list[str], group_of: str | None, units: Iterable[str] | None):
     """The units of `groups` and of the group of unit `group_of` in the year's scheme folded from the registry and
     year rows (plus `units`); None (no selection) when the year has no scheme, so that the view says what is wrong."""
-    scope = LogState()
-    for pos, eid, stream, envelope in sorted(rows, key=lambda r: r[0]):
-        apply(scope, LoggedAct(pos, eid, envelope, {}, "", stream, 0))
-    ystate = scope.year(year)
+    ystate = _folded_scope(rows).year(year)
     if not ystate.adopted:
         return None
     known = {g.name: g for g in ystate.scheme.groups}
