@@ -1,7 +1,7 @@
 """A year's view from the read models: the acts it needs, selected by position, folded as a replay would."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 
 from ledger.errors import Refused
@@ -39,6 +39,31 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
                        (year, at, *chosen))
         opened += query(f"SELECT {FACT_COLUMNS}, ref FROM rm_decisions WHERE year = ? AND pos <= ?{only}",
                         (year, at, *chosen))
+    return _folded(rows, facts, opened, at)
+
+
+def short_adjustments_state(store, year: int, most: Callable[[list[str]], int]) -> LogState:
+    """The registry, the schemes and, of the adjustments of `year` and the years before it, only those whose streams
+    hold at most `most(texts)` acts so far, where `texts` are the texts of every scheme ever adopted (a review asks
+    for the adjustments that may still wait for an approval: a province holds hundreds of thousands, most of them
+    settled). One grouping query over the streams' index finds them; only their rows are read."""
+    head = readmodel.catch_up(store)
+    with store.engine.connect() as conn:
+        query = Query(conn)
+        rows = _scope_rows(query, head)
+        bound = most([env["act"]["text"] for _pos, _eid, _stream, env in rows if env["type"] == "scheme.adopted"])
+        streams = [stream for (stream,) in query(
+            "SELECT stream FROM rm_adjustments WHERE pos <= ? GROUP BY stream HAVING count(*) <= ?", (head, bound))]
+        opened = []
+        for start in range(0, len(streams), _CHUNK):
+            chunk = streams[start:start + _CHUNK]
+            opened += query(f"SELECT {FACT_COLUMNS}, ref FROM rm_adjustments WHERE year <= ? AND pos <= ? "
+                            f"AND stream IN ({', '.join(['?'] * len(chunk))})", (year, head, *chunk))
+    return _folded(rows, [], opened, head)
+
+
+def _folded(rows: list[tuple], facts: list[tuple], opened: list[tuple], at: int) -> LogState:
+    """The LogState of the decoded registry and year rows, the facts' rows and the adjustments' and decisions'."""
     state = LogState()
     # the ids the whole log gives these adjustments and decisions (see ledger.adjustments.unique_short_id)
     state.streams.update((stream, ref) for _pos, _eid, stream, _body, ref in opened)
@@ -77,6 +102,7 @@ def _folded_scope(rows: list[tuple]) -> LogState:
 
 _NO_SIGNATURE: dict = {}  # views fold what verify and the writer checked: signatures are not read here
 _position = itemgetter(0)
+_CHUNK = 500  # stream ids per query: statements of a bounded size
 _LARGE: dict[str, dict] = {}  # event id -> decoded envelope, for the few large ones (adopted schemes)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.errors import Refused
+from ledger.years import adopted_scheme_from_text
 
-from .readstate import year_state
+from .readstate import short_adjustments_state, year_state
 from .replay import LogState
 
 EVERY_YEAR = 9999  # a year view beyond every scheme's year: its rows hold the adjustments of every year
@@ -65,8 +66,22 @@ def _points(rule, adj) -> tuple[str, str]:
 
 def review_state(ledger, year: int | None = None, groups: list[str] | None = None) -> LogState:
     """What a review reads, from the read models: the registry, the schemes and the adjustments of `year` and the
-    years before it (of every year when None); with `groups` of that year's scheme, of their units only."""
-    return year_state(ledger.store, EVERY_YEAR if year is None else year, groups=groups)
+    years before it (of every year when None) that may still be pending; with `groups` of that year's scheme, all
+    the adjustments of their units."""
+    if groups is not None:
+        return year_state(ledger.store, EVERY_YEAR if year is None else year, groups=groups)
+    return short_adjustments_state(ledger.store, EVERY_YEAR if year is None else year, most_acts_pending)
+
+
+def most_acts_pending(scheme_texts: list[str]) -> int:
+    """The most acts the stream of a pending adjustment can hold: as many as there are roles that approve any rule
+    of any scheme ever adopted (each approval is by a role its rule named when it was signed, no role approves twice,
+    a rejection or rescission settles it, and one role the rule names now is still missing)."""
+    roles = set()
+    for text in scheme_texts:
+        for rule in adopted_scheme_from_text(text).rules.values():
+            roles.update(rule.approvers)
+    return len(roles)
 
 
 def pending(state: LogState, key_id: str | None = None) -> list[Waiting]:

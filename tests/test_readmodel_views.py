@@ -76,6 +76,19 @@ def test_views_equal_a_replay_at_past_positions(store):
         assert read.rows() == replayed.rows()
 
 
+def test_the_review_queue_equals_a_replays(store):
+    # the queue reads only the adjustments whose streams are short enough to be waiting (projections.review)
+    from ledger.writer import Ledger
+    from projections.replay import replay
+    from projections.review import pending, review_state
+
+    ledger = Ledger(store)
+    replayed = pending(replay(store))
+    assert len(replayed) > 10
+    assert pending(review_state(ledger)) == replayed
+    assert pending(review_state(ledger, 2017)) == replayed
+
+
 def readmodel_size(store) -> int:
     from projections import readmodel
 
