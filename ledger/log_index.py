@@ -165,6 +165,17 @@ class LogIndex:
     def by_position(self, seq: int) -> IndexRow | None:
         return self._one(log_entries.c.seq == seq)
 
+    def recorded_times(self, positions: list[int]) -> dict[int, str]:
+        """The time the store recorded the acts at these positions, by position."""
+        self.ensure_tables()
+        wanted, nids = sorted(set(positions)), {}
+        with self.store.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                nids.update(conn.execute(select(log_entries.c.seq, log_entries.c.notification_id)
+                                         .where(log_entries.c.seq.in_(wanted[start:start + 500]))).all())
+        times = self.store.recorded_times(list(nids.values()))
+        return {pos: times.get(nid, "") for pos, nid in nids.items()}
+
     def by_event(self, prefix: str) -> list[IndexRow]:
         """Rows whose event id starts with `prefix`."""
         prefix = prefix.lower()

@@ -5,10 +5,12 @@ and evidence, where its adjustment stood, and the unit's total after it. `who_ch
 total moved, from → to, attributed. `diff`: per unit, what changed in total, rank and grade between two views of the
 log, and the acts in between that touched it.
 
-Each folds the log once (projections.replay.apply). A year's results are a pure function of (scheme, facts), so the
-unit's total is recomputed only after an act that can move it: the unit's own acts, the scheme and close of its year
-and of earlier years (carry-over), and another unit's score on an item the unit does not take part in (its points
-are then the participants' average). The cost is linear in those acts times one scoring of the year.
+Each folds acts once, in log order (projections.replay.apply): `unit_history` and `who_changed` the read models'
+rows of the registry, the schemes and the unit's group (projections.readstate.unit_scope_acts: in a province-wide
+ledger, a few thousand acts of a million), `diff` the whole log. A year's results are a pure function of (scheme,
+facts), so the unit's total is recomputed only after an act that can move it: the unit's own acts, the scheme and
+close of its year and of earlier years (carry-over), and another unit's score on an item the unit does not take part
+in (its points are then the participants' average) — and only for the unit's group, which is ranked on its own.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Iterator
 from ledger.errors import Refused
 from ledger.numbers import CONTEXT, fixed
 
+from .readstate import unit_scope_acts
 from .replay import LoggedAct, LogState, apply, logged_acts
 from .results import year_results
 from .scoring import UnitScore
@@ -112,16 +115,19 @@ class _Step:
     changes: dict[int, tuple[Decimal | None, Decimal | None, int]]  # year -> (before, after, places)
 
 
-def unit_history(store, unit: str, year: int | None = None, upto: int | None = None) -> list[HistoryRow]:
-    """Every act that touched `unit` (of `year`, or of any year), in log order, up to position `upto`."""
-    return [s.row for s in _walk(store, unit, year, upto)
+def unit_history(store, unit: str, year: int | None = None, upto: int | None = None, replayed: bool = False
+                 ) -> list[HistoryRow]:
+    """Every act that touched `unit` (of `year`, or of any year), in log order, up to position `upto`; from the read
+    models (the unit's group's facts only), or with `replayed` from a replay of the whole log."""
+    rows = [s.row for s in _walk(store, unit, year, upto, replayed)
             if (s.about or s.row.context) and (year is None or year in (s.row.year, s.row.total_year))]
+    return _recorded(store, rows, replayed)
 
 
-def who_changed(store, unit: str, year: int, upto: int | None = None) -> list[Change]:
+def who_changed(store, unit: str, year: int, upto: int | None = None, replayed: bool = False) -> list[Change]:
     """Every act after which `unit`'s total in `year` changed, with from, to and delta, up to position `upto`."""
     out = []
-    for step in _walk(store, unit, year, upto):
+    for step in _walk(store, unit, year, upto, replayed):
         if year not in step.changes:
             continue
         before, after, places = step.changes[year]
@@ -129,13 +135,30 @@ def who_changed(store, unit: str, year: int, upto: int | None = None) -> list[Ch
         row = step.row if step.row.total_year == year else _with_total(step.row, year, after, places)
         out.append(Change(row, _text(before, places), _text(after, places),
                           None if delta is None else ("+" if delta >= 0 else "") + fixed(delta, places)))
-    return out
+    rows = _recorded(store, [c.row for c in out], replayed)
+    return [replace(c, row=row) for c, row in zip(out, rows)]
 
 
-def _walk(store, unit: str, year: int | None, upto: int | None) -> Iterator[_Step]:
-    """Fold the log once; after each act that can move one of the unit's totals, re-score those years."""
+def _recorded(store, rows: list[HistoryRow], replayed: bool) -> list[HistoryRow]:
+    """The rows with the time the store recorded each act (the read models do not keep it)."""
+    if replayed:
+        return rows
+    from ledger.log_index import LogIndex
+
+    times = LogIndex(store).recorded_times([r.position for r in rows])
+    return [replace(r, recorded_at=times.get(r.position, "")) for r in rows]
+
+
+def _walk(store, unit: str, year: int | None, upto: int | None, replayed: bool) -> Iterator[_Step]:
+    """Fold the acts once; after each act that can move one of the unit's totals, re-score those years (only the
+    unit's group: its total is the same in the whole year's results)."""
     state, totals, places, known = LogState(), {}, {}, set()
-    for item in logged_acts(store, upto):
+    if replayed:
+        acts, size = logged_acts(store, upto), None
+    else:
+        acts, refs, size = unit_scope_acts(store, unit, upto)
+        state.streams.update(refs)
+    for item in acts:
         before = _before(state, item, unit)
         apply(state, item)
         if item.envelope["type"] == "scheme.adopted":
@@ -153,7 +176,7 @@ def _walk(store, unit: str, year: int | None, upto: int | None) -> Iterator[_Ste
                 changes[y] = (totals.get(y), new, places.get(y, 2))
             totals[y] = new
         yield _Step(item, _row(state, item, before, scores), about, changes)
-    _check_view(state, upto)
+    _check_view(state.position if size is None else size, upto)
     if unit not in known:
         raise Refused(f"unknown unit {unit!r}: no adopted scheme names it")
     if year is not None and (year not in state.years or not state.years[year].adopted):
@@ -162,9 +185,9 @@ def _walk(store, unit: str, year: int | None, upto: int | None) -> Iterator[_Ste
         raise Refused(f"unknown unit {unit!r} in {year}")
 
 
-def _check_view(state: LogState, upto: int | None) -> None:
-    if upto is not None and state.position < upto:
-        raise Refused(f"position {upto} is beyond the end of the log ({state.position} acts)")
+def _check_view(size: int, upto: int | None) -> None:
+    if upto is not None and size < upto:
+        raise Refused(f"position {upto} is beyond the end of the log ({size} acts)")
 
 
 def _before(state: LogState, item: LoggedAct, unit: str) -> dict:
@@ -220,7 +243,7 @@ def _unit_score(state: LogState, year: int, unit: str) -> UnitScore | None:
     ystate = state.years.get(year)
     if ystate is None or not ystate.adopted or unit not in ystate.scheme.unit_groups:
         return None
-    return year_results(state, year).unit(unit)
+    return year_results(state, year, [ystate.scheme.group_of(unit).name]).unit(unit)
 
 
 def _row(state: LogState, item: LoggedAct, before: dict, scores: dict[int, UnitScore | None]) -> HistoryRow:
@@ -320,7 +343,7 @@ def diff(store, a: int, b: int, year: int | None = None) -> list[DiffRow]:
         elif item.position > lo:
             for key in _units_touched(state, item):
                 touched.setdefault(key, []).append((item.position, item.envelope["type"]))
-    _check_view(state, hi)
+    _check_view(state.position, hi)
     if year is not None and not (year in state.years and state.years[year].adopted):
         raise Refused(f"no scheme has been adopted for {year} as of position {hi}")
     new = _views(state, year)

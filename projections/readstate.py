@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 
 from ledger.errors import Refused
+from ledger.years import adopted_scheme_from_text
 
 from . import readmodel
 from .readmodel import Query
@@ -75,6 +76,44 @@ def _folded(rows: list[tuple], facts: list[tuple], opened: list[tuple], at: int)
         apply(state, act)
     state.position = at
     return state
+
+
+def unit_scope_acts(store, unit: str, upto: int | None = None) -> tuple[list[LoggedAct], dict[str, str], int]:
+    """What a unit's history folds, from the read models, in log order up to position `upto` (default: now): the
+    registry and year rows and every fact of each unit that shares a group with `unit` in a scheme ever adopted (a
+    unit that does not take part in an item gets its group's average); with the ids the whole log gives their
+    adjustments and decisions (stream -> id), and the log's size. The acts carry neither signature nor record time."""
+    head = readmodel.catch_up(store)
+    at = head if upto is None else min(upto, head)
+    with store.engine.connect() as conn:
+        query = Query(conn)
+        rows = _scope_rows(query, at)
+        adopted = [env for _pos, _eid, _stream, env in rows if env["type"] == "scheme.adopted"]
+        units, years = sorted(_group_mates(adopted, unit)), sorted({env["act"]["year"] for env in adopted})
+        facts, opened = [], []
+        # every query leads with the columns of an index: (year, unit) or (unit, year)
+        for start in range(0, len(units) if years else 0, _CHUNK):
+            chunk = units[start:start + _CHUNK]
+            among = (f"year IN ({', '.join(['?'] * len(years))}) AND unit IN ({', '.join(['?'] * len(chunk))}) "
+                     "AND pos <= ?")
+            facts += query(f"SELECT {FACT_COLUMNS} FROM rm_values WHERE {among}", (*years, *chunk, at))
+            for table in ("rm_adjustments", "rm_decisions"):
+                opened += query(f"SELECT {FACT_COLUMNS}, ref FROM {table} WHERE {among}", (*years, *chunk, at))
+    acts = [LoggedAct(pos, eid, envelope, _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, envelope in rows]
+    acts += [LoggedAct(pos, eid, loads(body), _NO_SIGNATURE, "", stream, 0) for pos, eid, stream, body, *_ in
+             facts + opened]
+    acts.sort(key=_position)
+    return acts, {stream: ref for _pos, _eid, stream, _body, ref in opened}, head
+
+
+def _group_mates(adopted: list[dict], unit: str) -> set[str]:
+    """`unit` and the units of each group it belongs to in these scheme.adopted envelopes."""
+    mates = {unit}
+    for envelope in adopted:
+        scheme = adopted_scheme_from_text(envelope["act"]["text"])
+        if unit in scheme.unit_groups:
+            mates.update(scheme.group_of(unit).units)
+    return mates
 
 
 def registry_and_years(store, upto: int | None = None) -> LogState:

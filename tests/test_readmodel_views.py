@@ -89,6 +89,19 @@ def test_the_review_queue_equals_a_replays(store):
     assert pending(review_state(ledger, 2017)) == replayed
 
 
+def test_a_units_history_from_its_groups_rows_equals_a_replays(store):
+    # history and who read only the rows of the unit's group (projections.readstate.unit_scope_acts)
+    from projections.history import unit_history, who_changed
+
+    size = readmodel_size(store)
+    for unit, upto in (("巴图营乡", None), ("三宝管理区", PART + 500), ("司法局", None), ("邮储银行", PART - 1)):
+        scoped = unit_history(store, unit, None, upto)
+        assert len(scoped) > 5 and all(r.recorded_at for r in scoped)
+        assert scoped == unit_history(store, unit, None, upto, replayed=True)
+        assert who_changed(store, unit, 2017, upto) == who_changed(store, unit, 2017, upto, replayed=True)
+    assert unit_history(store, "司法局", 2017, size)[-1].position <= size
+
+
 def readmodel_size(store) -> int:
     from projections import readmodel
 
