@@ -111,7 +111,7 @@ def export(env: Env, year: int, group: str | None, out_path: str, as_of: str | N
     suffix = _suffix(out_path)
     ledger = env.ledger()
     ledger.ledger_id  # refuses an empty database with a clear message
-    results = year_view(ledger, year, as_of)
+    results = year_view(ledger, year, as_of, None if group is None else [group])  # only the group's facts read
     sheets = export_sheets(results, group)
     if suffix == ".csv" and len(sheets) > 2:
         raise Refused(f"{year} has {len(sheets) - 1} groups and a CSV holds one table: give --group, or write .xlsx")

@@ -102,6 +102,19 @@ def test_a_units_history_from_its_groups_rows_equals_a_replays(store):
     assert unit_history(store, "司法局", 2017, size)[-1].position <= size
 
 
+def test_a_groups_export_from_its_rows_equals_the_whole_years(store):
+    # `ledger export --group` reads only the group's rows
+    from ledger.writer import Ledger
+    from projections.asof import year_view
+    from projections.export import export_sheets
+
+    ledger = Ledger(store)
+    whole = year_view(ledger, 2017)
+    for group in dict.fromkeys(u.group for u in whole.scores.units):
+        scoped = export_sheets(year_view(ledger, 2017, None, [group]), group)
+        assert [(s.header, s.rows) for s in scoped] == [(s.header, s.rows) for s in export_sheets(whole, group)]
+
+
 def readmodel_size(store) -> int:
     from projections import readmodel
 
