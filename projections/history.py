@@ -21,7 +21,7 @@ from typing import Iterator
 from ledger.errors import Refused
 from ledger.numbers import CONTEXT, fixed
 
-from .readstate import unit_scope_acts
+from .readstate import groups_scope_acts, unit_scope_acts
 from .replay import LoggedAct, LogState, apply, logged_acts
 from .results import year_results
 from .scoring import UnitScore
@@ -331,22 +331,29 @@ def _text(value: Decimal | None, places: int) -> str | None:
 
 # ---- diff between two views ---------------------------------------------------------------------------------------
 
-def diff(store, a: int, b: int, year: int | None = None) -> list[DiffRow]:
+def diff(store, a: int, b: int, year: int | None = None, groups: list[str] | None = None) -> list[DiffRow]:
     """Units whose total, rank or grade differs between the log at position `a` (old) and at `b` (new), with the
-    acts between them that touched each; every adopted year, or only `year`."""
+    acts between them that touched each; every adopted year, or only `year`. With `groups` of `year`'s scheme, only
+    their units, folded from the read models' rows of those units (one county of a province)."""
     lo, hi = sorted((a, b))
     state, old, touched = LogState(), None, {}
-    for item in logged_acts(store, hi):
+    if groups is None:
+        acts, size = logged_acts(store, hi), None
+    else:
+        acts, refs, size = groups_scope_acts(store, year, groups, hi)
+        state.streams.update(refs)
+    for item in acts:
+        if old is None and item.position > lo:
+            old = _views(state, year, groups)
         apply(state, item)
-        if item.position == lo:
-            old = _views(state, year)
-        elif item.position > lo:
+        if item.position > lo:
             for key in _units_touched(state, item):
                 touched.setdefault(key, []).append((item.position, item.envelope["type"]))
-    _check_view(state.position, hi)
+    _check_view(state.position if size is None else size, hi)
     if year is not None and not (year in state.years and state.years[year].adopted):
         raise Refused(f"no scheme has been adopted for {year} as of position {hi}")
-    new = _views(state, year)
+    old = _views(state, year, groups) if old is None else old
+    new = _views(state, year, groups)
     if a > b:
         old, new = new, old
     rows = []
@@ -359,11 +366,15 @@ def diff(store, a: int, b: int, year: int | None = None) -> list[DiffRow]:
     return rows
 
 
-def _views(state: LogState, year: int | None) -> dict[tuple[int, str], dict]:
+def _views(state: LogState, year: int | None, groups: list[str] | None) -> dict[tuple[int, str], dict]:
     out = {}
     for y in sorted(state.years):
         if (year is None or y == year) and state.years[y].adopted:
-            for row in year_results(state, y).rows():
+            # the groups the scheme had then (a scheme replaced since may have named them otherwise)
+            present = None if groups is None else [g.name for g in state.years[y].scheme.groups if g.name in groups]
+            if present == []:
+                continue
+            for row in year_results(state, y, present).rows():
                 out[(y, row["unit"])] = {k: row[k] for k in ("group", "total", "rank", "grade")}
     return out
 

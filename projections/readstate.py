@@ -79,9 +79,21 @@ def _folded(rows: list[tuple], facts: list[tuple], opened: list[tuple], at: int)
 
 
 def unit_scope_acts(store, unit: str, upto: int | None = None) -> tuple[list[LoggedAct], dict[str, str], int]:
-    """What a unit's history folds, from the read models, in log order up to position `upto` (default: now): the
-    registry and year rows and every fact of each unit that shares a group with `unit` in a scheme ever adopted (a
-    unit that does not take part in an item gets its group's average); with the ids the whole log gives their
+    """What a unit's history folds: `scope_acts` of `unit` and of each unit that shares a group with it in a scheme
+    ever adopted (a unit that does not take part in an item gets its group's average)."""
+    return scope_acts(store, upto, lambda adopted: _group_mates(adopted, unit))
+
+
+def groups_scope_acts(store, year: int, groups: list[str], upto: int | None = None
+                      ) -> tuple[list[LoggedAct], dict[str, str], int]:
+    """`scope_acts` of the units of `groups` in any scheme adopted for `year`; a group none of them has is refused."""
+    return scope_acts(store, upto, lambda adopted: _group_members(adopted, year, groups))
+
+
+def scope_acts(store, upto: int | None, units_of: Callable[[list[dict]], Iterable[str]]
+               ) -> tuple[list[LoggedAct], dict[str, str], int]:
+    """From the read models, in log order up to position `upto` (default: now): the registry and year rows and every
+    fact of the units `units_of(every scheme.adopted envelope)` names; with the ids the whole log gives their
     adjustments and decisions (stream -> id), and the log's size. The acts carry neither signature nor record time."""
     head = readmodel.catch_up(store)
     at = head if upto is None else min(upto, head)
@@ -89,7 +101,7 @@ def unit_scope_acts(store, unit: str, upto: int | None = None) -> tuple[list[Log
         query = Query(conn)
         rows = _scope_rows(query, at)
         adopted = [env for _pos, _eid, _stream, env in rows if env["type"] == "scheme.adopted"]
-        units, years = sorted(_group_mates(adopted, unit)), sorted({env["act"]["year"] for env in adopted})
+        units, years = sorted(set(units_of(adopted))), sorted({env["act"]["year"] for env in adopted})
         facts, opened = [], []
         # every query leads with the columns of an index: (year, unit) or (unit, year)
         for start in range(0, len(units) if years else 0, _CHUNK):
@@ -114,6 +126,22 @@ def _group_mates(adopted: list[dict], unit: str) -> set[str]:
         if unit in scheme.unit_groups:
             mates.update(scheme.group_of(unit).units)
     return mates
+
+
+def _group_members(adopted: list[dict], year: int, groups: list[str]) -> set[str]:
+    """The units of the named groups in these scheme.adopted envelopes of `year`."""
+    members, found = set(), set()
+    for envelope in adopted:
+        if envelope["act"]["year"] != year:
+            continue
+        for group in adopted_scheme_from_text(envelope["act"]["text"]).groups:
+            if group.name in groups:
+                members.update(group.units)
+                found.add(group.name)
+    for name in groups:
+        if name not in found:
+            raise Refused(f"unknown group {name!r} in {year}")
+    return members
 
 
 def registry_and_years(store, upto: int | None = None) -> LogState:

@@ -129,6 +129,11 @@ def test_history_who_as_of_and_diff(run, tmp_path):
     assert len(early) == 25
     assert "文明单位" not in run("diff", "--from", "9", "--to", "15").ok().out  # table: acts by position and type
     assert _js(run("diff", "--from", "9", "--to", "9", "--format", "json"))["units"] == []
+    group = _js(run("diff", "--from", "5", "--to", "9", "--year", "2017", "--group", "机关各部门、街道", "--format",
+                    "json"))["units"]
+    assert {u["unit"]: u for u in group} == early
+    refused(run("diff", "--from", "5", "--to", "9", "--year", "2017", "--group", "没有这组"), "unknown group '没有这组'")
+    refused(run("diff", "--from", "5", "--to", "9", "--group", "机关各部门、街道"), "--group needs --year", code=2)
 
 
 def test_carry_over_shows_in_the_year_it_counts_in(run, tmp_path):

@@ -115,6 +115,21 @@ def test_a_groups_export_from_its_rows_equals_the_whole_years(store):
         assert [(s.header, s.rows) for s in scoped] == [(s.header, s.rows) for s in export_sheets(whole, group)]
 
 
+def test_a_groups_diff_from_its_rows_equals_the_whole_logs(store):
+    # `ledger diff --year Y --group G` folds only the group's rows
+    from ledger.errors import Refused
+    from projections.history import diff
+
+    size = readmodel_size(store)
+    for a, b in ((PART, size), (size, PART - 1), (PART, PART), (100, PART + 500)):
+        whole = diff(store, a, b, 2017)
+        for groups in (["乡镇"], ["市直部门第一组", "管理区"]):
+            assert diff(store, a, b, 2017, groups) == [r for r in whole if r.group in groups]
+    assert len(diff(store, PART, size, 2017, ["乡镇"])) > 10
+    with pytest.raises(Refused, match="unknown group '没有' in 2017"):
+        diff(store, PART, size, 2017, ["没有"])
+
+
 def readmodel_size(store) -> int:
     from projections import readmodel
 
