@@ -159,21 +159,24 @@ def year_close(env: Env, year: int, role: str | None, key_path: str, out_path: s
 
 @click.command("consequences")
 @click.option("--year", type=WHOLE, required=True)
+@click.option("--group", "groups", multiple=True, help="Only the units of this group of the year's scheme "
+              "(repeatable): one county of a province-wide ledger.")
 @AS_OF
 @format_option()
 @click.pass_obj
-def consequences(env: Env, year: int, as_of: str | None, fmt: str) -> None:
+def consequences(env: Env, year: int, groups: tuple[str, ...], as_of: str | None, fmt: str) -> None:
     """What the rules attach to consecutive results (约谈, 诫勉谈话, 调整岗位, staff-excellence share).
 
     \b
     Example:
       ledger consequences --year 2018
+      ledger consequences --year 2018 --group 机关各部门、街道
     """
     from projections.asof import consequences_view
 
     ledger = env.ledger()
     ledger.ledger_id
-    rows = [c.to_dict() for c in consequences_view(ledger, year, as_of)]
+    rows = [c.to_dict() for c in consequences_view(ledger, year, as_of, list(groups) or None)]
     for r in rows:
         r["years"] = "、".join(map(str, r["years"])) if fmt != "json" else r["years"]
     render(rows, ["unit", "rule", "consequence", "years", "share"], fmt, title=f"{year} consequences",

@@ -74,16 +74,36 @@ def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | N
         return year_results(state, year, groups)
 
 
-def consequences_view(ledger, year: int, as_of: str | None = None) -> list:
+def consequences_view(ledger, year: int, as_of: str | None = None, groups: list[str] | None = None) -> list:
     """`year_consequences` from the read models: each adopted year up to `year` read as a view of its own (as of a
-    time, position or checkpoint), not the whole log replayed."""
+    time, position or checkpoint), not the whole log replayed. With `groups` of `year`'s scheme, only their units'
+    consequences: each earlier year is read for the groups those units were in then."""
     from .readstate import registry_and_years
     from .results import year_consequences
 
     upto = None if as_of is None else view_position(ledger, as_of, "--as-of")
+    at = None if upto is None else str(upto)
     with collector_paused():
-        return year_consequences(registry_and_years(ledger.store, upto), year,
-                                 lambda y: year_view(ledger, y, None if upto is None else str(upto)))
+        scope = registry_and_years(ledger.store, upto)
+        if groups is None:
+            return year_consequences(scope, year, lambda y: year_view(ledger, y, at))
+        units = [u for name in dict.fromkeys(groups) for u in _group(scope, year, name).units]
+
+        def view(y: int):
+            scheme = scope.year(y).scheme
+            chosen = list(dict.fromkeys(scheme.group_of(u).name for u in units if u in scheme.unit_groups))
+            return year_view(ledger, y, at, chosen) if chosen else None  # none of the units was assessed in y
+
+        return year_consequences(scope, year, view)
+
+
+def _group(scope: LogState, year: int, name: str):
+    try:
+        return scope.year(year).scheme.group(name)
+    except Refused:
+        if not scope.year(year).adopted:
+            raise
+        raise Refused(f"unknown group {name!r} in {year}") from None
 
 
 def view_position(ledger, spec: str, what: str = "--from") -> int:

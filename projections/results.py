@@ -105,7 +105,7 @@ def year_results(state: LogState, year: int, groups: Iterable[str] | None = None
 def year_consequences(state: LogState, year: int, results_of: Callable[[int], "YearResults"] | None = None
                       ) -> list:
     """What the scheme's consequence rules attach to `year`'s results, read with every earlier adopted year's (each
-    year's results from `state`, or from `results_of(year)`: a view of the read models)."""
+    year's results from `state`, or from `results_of(year)`: a view of the read models, None for no result)."""
     from .consequences import consequences
 
     rules = state.year(year).scheme.consequences
@@ -116,7 +116,8 @@ def year_consequences(state: LogState, year: int, results_of: Callable[[int], "Y
         if y > year or not ystate.adopted:
             continue
         outcomes = {}
-        for grades in (results_of(y) if results_of else year_results(state, y)).grades.values():
+        results = results_of(y) if results_of else year_results(state, y)
+        for grades in ({} if results is None else results.grades).values():
             outcomes.update(grades.outcomes())
         history[y] = outcomes
     return consequences(rules, history, year)

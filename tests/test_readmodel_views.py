@@ -130,6 +130,25 @@ def test_a_groups_diff_from_its_rows_equals_the_whole_logs(store):
         diff(store, PART, size, 2017, ["没有"])
 
 
+def test_a_groups_consequences_are_the_whole_years_of_its_units(store):
+    from ledger.errors import Refused
+    from ledger.writer import Ledger
+    from projections.asof import consequences_view
+    from projections.readstate import registry_and_years
+
+    ledger = Ledger(store)
+    whole = consequences_view(ledger, 2017)
+    assert len(whole) >= 4  # BP: a 较差 grade is one year's consequence already
+    found = []
+    for group in registry_and_years(store).year(2017).scheme.groups:
+        part = consequences_view(ledger, 2017, None, [group.name])
+        assert part == [c for c in whole if c.unit in group.units]
+        found += part
+    assert sorted(found, key=lambda c: c.unit) == sorted(whole, key=lambda c: c.unit)
+    with pytest.raises(Refused, match="unknown group '没有' in 2017"):
+        consequences_view(ledger, 2017, None, ["没有"])
+
+
 def readmodel_size(store) -> int:
     from projections import readmodel
 

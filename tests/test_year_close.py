@@ -108,6 +108,9 @@ def test_two_year_consequence_chain(run, keys, tmp_path):
                 args += ["--note", "复核"]
             run(*args, "--sign-with", keys["kh"]).ok()
     found = json.loads(run("consequences", "--year", "2018", "--format", "json").ok().out)
+    assert json.loads(run("consequences", "--year", "2018", "--group", "机关各部门、街道", "--format", "json")
+                      .ok().out) == found
+    refused(run("consequences", "--year", "2018", "--group", "没有这组"), "unknown group '没有这组' in 2018")
     last = {c["rule"]: c for c in found if c["unit"] == "高岭办事处"}
     assert set(last) >= {"排名最后", "连续两年排名最后", "不合格", "连续两年不合格"}
     assert last["连续两年不合格"]["years"] == [2017, 2018]
@@ -128,5 +131,7 @@ def test_two_year_consequence_chain(run, keys, tmp_path):
             viewed = consequences_view(ledger, 2018, None if upto is None else str(upto))
             assert viewed == year_consequences(replay(ledger.store, upto), 2018)
         assert [c.to_dict() for c in consequences_view(ledger, 2018)] == found
+        # one group's: each year read for the groups its units were in then
+        assert [c.to_dict() for c in consequences_view(ledger, 2018, None, ["机关各部门、街道"])] == found
     finally:
         ledger.store.close()
