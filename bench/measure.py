@@ -324,5 +324,24 @@ def cli_figures(built, db: str, group: str, unit: str, runs: int) -> list[Figure
             Figure("one signed act from the shell (adjust propose)", act_ms, "ms", None, "≤ 400 ms", act_ms <= 400)]
 
 
+def shell_reads(db: str, group: str, unit: str, first: int, size: int, runs: int) -> list[Figure]:
+    """The other reads of one county from the shell (no target; the issue's 400 ms is `scores`'): a unit's history
+    and changes, a group's grades, diff, export and consequences, the review queue of a group and of the whole
+    ledger."""
+    js, year = ["--format", "json"], ["--year", "2017"]
+    with tempfile.TemporaryDirectory() as tmp:
+        reads = {"history --unit": ["history", "--unit", unit, *js],
+                 "who --unit": ["who", *year, "--unit", unit, *js],
+                 "explain --unit": ["explain", *year, "--unit", unit, *js],
+                 "grades --group": ["grades", *year, "--group", group, *js],
+                 "diff --group": ["diff", *year, "--group", group, "--from", str(first), "--to", str(size), *js],
+                 "export --group": ["export", *year, "--group", group, "--out", str(Path(tmp) / "group.csv")],
+                 "consequences --group": ["consequences", *year, "--group", group, *js],
+                 "pending --group": ["pending", *year, "--group", group, *js],
+                 "pending (the whole ledger)": ["pending", *js]}
+        return [Figure(f"`ledger {name}` from the shell", cli(["--db", db, *args], runs)[0], "ms")
+                for name, args in reads.items()]
+
+
 def as_json(figures: list[Figure]) -> str:
     return json.dumps([{**f.__dict__, "ratio": f.ratio} for f in figures], ensure_ascii=False, indent=1)

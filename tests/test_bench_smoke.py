@@ -24,7 +24,8 @@ def test_every_benchmark_runs_and_reports_a_figure(tmp_path):
     figures = run("county", "sqlite", smoke=True, workdir=str(tmp_path), say=lines.append)
     names = " | ".join(f.name for f in figures)
     for expected in ("bulk signed append", "full rebuild", "peak memory", "county-year", "as-of", "--help",
-                     "ledger scores", "one signed act", "verify", "inclusion proof", "consistency proof"):
+                     "ledger scores", "one signed act", "verify", "inclusion proof", "consistency proof",
+                     "ledger history --unit", "ledger pending (the whole ledger)", "ledger diff --group"):
         assert expected in names
     for figure in figures:
         assert figure.value > 0 and math.isfinite(figure.value), figure
