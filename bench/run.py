@@ -63,6 +63,7 @@ def run(scale: str = "county", backend: str = "sqlite", counties: int | None = N
 
     with ExitStack() as stack:
         tmp = workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="kaohe-bench-"))
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         pg_base = None
         if backend == "postgres":
             from bench.pg import new_database, server_version, temporary_postgres
