@@ -23,7 +23,7 @@ from ledger.numbers import CONTEXT, fixed
 
 from .readstate import groups_scope_acts, unit_scope_acts
 from .replay import LoggedAct, LogState, apply, logged_acts
-from .results import year_results
+from .results import unit_score, year_results
 from .scoring import UnitScore
 from .yearfacts import counted_in, effective_position
 
@@ -243,7 +243,7 @@ def _unit_score(state: LogState, year: int, unit: str) -> UnitScore | None:
     ystate = state.years.get(year)
     if ystate is None or not ystate.adopted or unit not in ystate.scheme.unit_groups:
         return None
-    return year_results(state, year, [ystate.scheme.group_of(unit).name]).unit(unit)
+    return unit_score(state, year, unit)
 
 
 def _row(state: LogState, item: LoggedAct, before: dict, scores: dict[int, UnitScore | None]) -> HistoryRow:

@@ -11,7 +11,7 @@ from ledger.scheme import Scheme
 from .facts import Facts
 from .grading import GradeInput, GroupGrades, grade_group
 from .replay import LogState
-from .scoring import UnitScore, YearScores, score_year
+from .scoring import UnitScore, YearScores, score_unit, score_year
 from .yearfacts import facts_for_year
 
 OUTSIDE_RANK = "outside_rank"  # a decision kind: the unit's place in an outside ranking (BP: 朝阳's assessment)
@@ -84,8 +84,7 @@ def year_results(state: LogState, year: int, groups: Iterable[str] | None = None
     year_state = state.year(year)
     scheme = year_state.scheme if groups is None else only_groups(year_state.scheme, groups)
     facts = facts_for_year(state, year)
-    origin = {y: s.scheme for y, s in state.years.items() if s.adopted and y < year}
-    scores = score_year(scheme, facts, origin)
+    scores = score_year(scheme, facts, _origins(state, year))
     outside = {d.unit: int(d.value) for d in facts.decisions
                if d.kind == OUTSIDE_RANK and not d.revoked and d.value.isascii() and d.value.isdigit()}
     grades = {}
@@ -100,6 +99,19 @@ def year_results(state: LogState, year: int, groups: Iterable[str] | None = None
                                          {u: r for u, r in outside.items() if u in group.units})
     close = state.close_positions.get(year)
     return YearResults(year, facts.position, facts, scores, grades, close, year_state.closed, outside)
+
+
+def unit_score(state: LogState, year: int, unit: str) -> UnitScore:
+    """One unit's score in `year` from the folded log, as `year_results` gives it but unranked, the rest of its
+    group unscored."""
+    scheme = state.year(year).scheme
+    group = only_groups(scheme, [scheme.group_of(unit).name])  # the scheme's other groups, a province's, untouched
+    return score_unit(group, facts_for_year(state, year), unit, _origins(state, year))
+
+
+def _origins(state: LogState, year: int) -> dict:
+    """The schemes of the years before `year`: an adjustment carried over from one is computed by its rules."""
+    return {y: s.scheme for y, s in state.years.items() if s.adopted and y < year}
 
 
 def year_consequences(state: LogState, year: int, results_of: Callable[[int], "YearResults"] | None = None

@@ -126,10 +126,8 @@ def score_year(scheme: Scheme, facts: Facts, origin_schemes: Mapping[int, Scheme
     over from a closed year be computed by the rule of the year it comes from; otherwise this year's rule is used."""
     with localcontext(CONTEXT):
         ignored = _ignored(scheme, facts)
-        adjusted, more = apply_adjustments(scheme, facts.year, facts.adjustments, origin_schemes)
+        adjusted, more, scores, evaluations = _inputs(scheme, facts, origin_schemes)
         ignored.extend(more)
-        scores = latest_scores(facts.scores)
-        evaluations = _latest_evaluations(facts.evaluations)
         units = []
         for group in scheme.groups:
             averages = group_averages(group, scores, _into_averaged(group, adjusted))
@@ -137,6 +135,23 @@ def score_year(scheme: Scheme, facts: Facts, origin_schemes: Mapping[int, Scheme
                 units.append(_score_unit(scheme, group, unit, scores, averages, evaluations, adjusted[unit]))
         _rank(units)
         return YearScores(facts.year, facts.position, units, ignored)
+
+
+def score_unit(scheme: Scheme, facts: Facts, unit: str, origin_schemes: Mapping[int, Scheme] | None = None
+               ) -> UnitScore:
+    """One unit's score as `score_year` gives it, but unranked and without scoring the rest of its group (what a
+    unit's history needs after each of its acts)."""
+    with localcontext(CONTEXT):
+        adjusted, _more, scores, evaluations = _inputs(scheme, facts, origin_schemes)
+        group = scheme.group_of(unit)
+        averages = group_averages(group, scores, _into_averaged(group, adjusted))
+        return _score_unit(scheme, group, unit, scores, averages, evaluations, adjusted[unit])
+
+
+def _inputs(scheme: Scheme, facts: Facts, origin_schemes: Mapping[int, Scheme] | None) -> tuple:
+    """(adjustments by unit, lines on what they ignored, latest scores, latest evaluations)."""
+    adjusted, ignored = apply_adjustments(scheme, facts.year, facts.adjustments, origin_schemes)
+    return adjusted, ignored, latest_scores(facts.scores), _latest_evaluations(facts.evaluations)
 
 
 def _into_averaged(group: Group, adjusted: Mapping[str, UnitAdjustments]) -> dict[str, dict[str, list]]:

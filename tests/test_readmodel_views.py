@@ -149,6 +149,18 @@ def test_a_groups_consequences_are_the_whole_years_of_its_units(store):
         consequences_view(ledger, 2017, None, ["没有"])
 
 
+def test_one_unit_scored_alone_is_its_score_in_the_year(store):
+    from projections.replay import replay
+    from projections.results import unit_score, year_results
+
+    state = replay(store)
+    whole = year_results(state, 2017)
+    for unit in whole.scores.units:
+        ranked = unit.to_dict()
+        assert unit_score(state, 2017, unit.unit).to_dict() == {
+            **ranked, "rank": None, "explain": [line for line in ranked["explain"] if not line.startswith("rank ")]}
+
+
 def readmodel_size(store) -> int:
     from projections import readmodel
 

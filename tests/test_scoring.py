@@ -170,6 +170,15 @@ def test_dy_average_takes_the_deductions_scored_into_the_item():
     scores = score_year(load_scheme(text, "dy-variant.toml"), facts)
     assert next(i for i in scores.unit("安监局").items if i.id == item).points == D("-1.5")
     assert next(i for i in scores.unit("信访局").items if i.id == item).points == D("-0.32")
+    # one unit scored alone (a history's path) is the same score, averages and all, only unranked
+    from projections.scoring import score_unit
+
+    scheme = load_scheme(text, "dy-variant.toml")
+    for unit in ("安监局", "信访局", "司法局"):
+        alone, whole = score_unit(scheme, facts, unit).to_dict(), scores.unit(unit).to_dict()
+        assert alone["rank"] is None and whole["rank"] is not None
+        assert alone == {**whole, "rank": None, "explain": [line for line in whole["explain"]
+                                                            if not line.startswith("rank ")]}
 
 
 def test_ranks_share_places_for_equal_totals(hy):
