@@ -75,7 +75,9 @@ class Rule:
     deadline: date | None = None
     deadline_days: int | None = None
     requires_document: bool = False
-    same_matter: bool = False  # same matter counted once, at its highest level (or largest points)
+    # "highest": a matter counts once, at its highest level (or largest points); "across_levels": once at its highest
+    # level when it was reported at different levels, each report counting when all are at one level (BP 附2-14)
+    same_matter: str = ""
     once_per_unit: bool = False
     only_without_task: str = ""  # applies only to units whose effective tree lacks this indicator
     indicator: str = ""  # the leaf the points go into (kept within its floor and weight), "" = the adjustment term
@@ -196,8 +198,11 @@ def parse_rule(rule_id: str, table: Table, roles: set[str], default_approvers: t
                                                        f"a {kind} rule counts each adjustment (\"each\")"),
                           table.at("combine"))
     same_matter = table.text("same_matter")
-    if same_matter not in ("", "highest"):
-        raise SchemeError(f"same_matter {same_matter!r} must be \"highest\"", table.at("same_matter"))
+    if same_matter not in ("", "highest", "across_levels"):
+        raise SchemeError(f"same_matter {same_matter!r} must be \"highest\" or \"across_levels\"",
+                          table.at("same_matter"))
+    if same_matter == "across_levels" and kind != "level":
+        raise SchemeError("same_matter \"across_levels\" is for a level rule", table.at("same_matter"))
     per_area_cap = parse_cap(table.table("per_area_cap"))
     if per_area_cap is not None and kind != "area":
         raise SchemeError("only an area rule has a per-area cap", table.at("per_area_cap"))
@@ -205,7 +210,7 @@ def parse_rule(rule_id: str, table: Table, roles: set[str], default_approvers: t
                 category=table.text("category"), cap=parse_cap(table.table("cap")), per_area_cap=per_area_cap,
                 places=places, deadline=deadline_day,
                 deadline_days=table.integer("deadline_days", minimum=0, maximum=366),
-                requires_document=table.boolean("requires_document"), same_matter=bool(same_matter),
+                requires_document=table.boolean("requires_document"), same_matter=same_matter,
                 once_per_unit=table.boolean("once_per_unit"), only_without_task=table.text("only_without_task"),
                 indicator=table.text("indicator"), combine=combine, params=spec.parse(table))
     table.done()

@@ -240,11 +240,15 @@ def _dedupe(members, rule: Rule, dropped: list[NotCounted]) -> list:
     keep = list(members)
     if rule.same_matter:
         best: dict[str, tuple] = {}
+        heights: dict[str, set] = {}
         for member in keep:
             matter = member[2]["matter"]
+            heights.setdefault(matter, set()).add(_height(member, rule))
             if matter not in best or _height(member, rule) > _height(best[matter], rule):
                 best[matter] = member
         winners = {id(m) for m in best.values()}
+        if rule.same_matter == "across_levels":  # reports of a matter at one level only each count
+            winners |= {id(m) for m in keep if len(heights[m[2]["matter"]]) == 1}
         for member in keep:
             if id(member) not in winners:
                 top = best[member[2]["matter"]]

@@ -169,6 +169,21 @@ def test_bp_outside_ranking_missing_rank_pending_and_fault_caps():
 
 
 
+def test_bp_zones_graded_from_the_outside_rank_may_be_made_good_directly(bp):
+    # 可直接确定为好等次 follows the 朝阳 paragraph, and its item 2 names 园(景)区: the zones' group lists the achievements
+    group = bp.group("开发区园区景区")
+    entries = [GradeInput(u, Decimal(0)) for u in group.units]
+    ranks = {u: place for place, u in enumerate(group.units, 1)}
+    plain = grade_group(group.grading, entries, [], ranks)
+    assert plain.unit("大黑山景区").grade == "较好"  # 4th in 朝阳
+    achieved = grade_group(group.grading, entries, [d("大黑山景区", "direct_grade", "在服务“五个一工程”建设中做出突出贡献")],
+                           ranks)
+    assert achieved.unit("大黑山景区").grade == "好"
+    vetoed = grade_group(group.grading, entries, [d("大黑山景区", "direct_grade", "在服务“五个一工程”建设中做出突出贡献"),
+                                                  d("大黑山景区", "fault", "党建工作不达标")], ranks)
+    assert vetoed.unit("大黑山景区").grade == "一般"
+
+
 # ---- falsification, withholding, decision bookkeeping ------------------------------------------------------------
 
 def test_falsification_lowers_one_step_and_hands_no_seat_on():

@@ -139,6 +139,9 @@ def test_check_adjustment_accepts_each_kind(bp, hy):
     assert bp.check_adjustment("财政局", "附2-4", {"option": "未完成"}).kind == "outcome"
     assert bp.check_adjustment("财政局", "附2-5", {"amount": "1500"}).kind == "rate"
     assert bp.check_adjustment("统计局", "附2-8", {"amount": "800"}).kind == "threshold"
+    # 没有招商引资/向上争取资金任务的单位: a 乡镇's or 管理区's tree has neither item
+    assert bp.check_adjustment("长皋乡", "附2-8", {"amount": "800"}).kind == "threshold"
+    assert bp.check_adjustment("南山管理区", "附2-9", {"amount": "150"}).kind == "rate"
     assert bp.check_adjustment("长皋乡", "附2-11", {"area": "劳务经济", "points": "-1.5"}).kind == "area"
     assert bp.check_adjustment("长皋乡", "附2-12", {"entity": "东村", "rank": "12"}).kind == "derived"
     assert bp.check_adjustment("长皋乡", "附2-13", {"option": "介绍经验", "count": "1", "date": "2017-06-01"})
@@ -226,6 +229,10 @@ def test_the_base_of_these_cases_is_valid():
     ('units = ["A", "B"]', 'units = ["A", ""]', "groups.甲.units[1]", "empty name"),
     ('units = ["A", "B"]', 'units = ["A", " B"]', "groups.甲.units[1]", "leading or trailing spaces"),
     ('kind = "outcome"', 'kind = "bonus"', "rules.r1.kind", "unknown rule kind 'bonus'"),
+    ('options = { "完成" = "2" }', 'options = { "完成" = "2" }\nsame_matter = "across_levels"', "rules.r1.same_matter",
+     'same_matter "across_levels" is for a level rule'),
+    ('options = { "完成" = "2" }', 'options = { "完成" = "2" }\nsame_matter = "lowest"', "rules.r1.same_matter",
+     'must be "highest" or "across_levels"'),
     ('default_approvers = ["分管领导"]', 'default_approvers = ["市长"]', "default_approvers[0]", "unknown role '市长'"),
     ('total = "indicators * 90% + 领导评价 * 10% + adjustments"', 'total = "indicators * 90% + 社会评价 * 10%"',
      "groups.甲.formula.total", "unknown component or term '社会评价'"),

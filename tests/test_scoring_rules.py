@@ -83,6 +83,34 @@ def test_same_matter_counts_once_at_its_highest_level(bp, hy):
     assert sorted(e.counted for e in result.adjustments) == [2, 3] and len(result.not_counted) == 2
 
 
+
+def test_bp_criticisms_at_one_level_each_count_and_across_levels_once(bp):
+    # 被市委、市政府通报批评一次减2分 … 同一问题受到不同级别批评的,只计最高一次减分
+    facts = Facts(2017, adjustments=(
+        adj("长皋乡", "附2-14批评", level="市", matter="秸秆焚烧", document="北委通〔2017〕9号"),
+        adj("长皋乡", "附2-14批评", level="市", matter="秸秆焚烧", document="北委通〔2017〕15号"),
+        adj("龙潭镇", "附2-14批评", level="市", matter="秸秆焚烧", document="北委通〔2017〕9号"),
+        adj("龙潭镇", "附2-14批评", level="市", matter="秸秆焚烧", document="北委通〔2017〕15号"),
+        adj("龙潭镇", "附2-14批评", level="朝阳市及以上", matter="秸秆焚烧", document="朝委通〔2017〕3号"),
+    ))
+    scores = score_year(bp, facts)
+    assert scores.unit("长皋乡").terms["dept"] == D("-4") and not scores.unit("长皋乡").not_counted
+    town = scores.unit("龙潭镇")
+    assert town.terms["dept"] == D("-3") and len(town.not_counted) == 2
+
+
+def test_bp_a_units_task_is_assessed_once(bp):
+    # 附件2 items 1, 3 and 4 assess the unit's one task: a second adjustment does not count
+    facts = Facts(2017, adjustments=(
+        adj("财政局", "附2-1", option="完成", points="3"), adj("财政局", "附2-1", option="工作不力", points="-2"),
+        adj("财政局", "附2-3", count="4", target="2"), adj("财政局", "附2-3", count="4", target="2"),
+        adj("财政局", "附2-4", option="完成"), adj("财政局", "附2-4", option="完成"),
+    ))
+    result = score_year(bp, facts).unit("财政局")
+    assert sorted(e.counted for e in result.adjustments) == [D("2"), D("3"), D("4")]
+    assert len(result.not_counted) == 3
+
+
 def test_bp_village_ranks_give_the_township_its_bonus(bp):
     facts = Facts(2017, adjustments=(
         adj("龙潭镇", "附2-12", entity="东村", rank="3"),     # top 10: +0.5
