@@ -10,7 +10,8 @@ rows of the registry, the schemes and the unit's group (projections.readstate.un
 ledger, a few thousand acts of a million), `diff` the whole log. A year's results are a pure function of (scheme,
 facts), so the unit's total is recomputed only after an act that can move it: the unit's own acts, the scheme and
 close of its year and of earlier years (carry-over), and another unit's score on an item the unit does not take part
-in (its points are then the participants' average) — and only for the unit's group, which is ranked on its own.
+in (its points are then the participants' average) — and only the unit is scored (`results.unit_score`: no rank,
+from its own facts unless its group averages an item).
 """
 from __future__ import annotations
 

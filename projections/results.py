@@ -105,8 +105,12 @@ def unit_score(state: LogState, year: int, unit: str) -> UnitScore:
     """One unit's score in `year` from the folded log, as `year_results` gives it but unranked, the rest of its
     group unscored."""
     scheme = state.year(year).scheme
-    group = only_groups(scheme, [scheme.group_of(unit).name])  # the scheme's other groups, a province's, untouched
-    return score_unit(group, facts_for_year(state, year), unit, _origins(state, year))
+    group = scheme.group_of(unit)
+    # a unit's score reads its own facts only, unless an item of its group gives non-participants the average
+    averaged = any(item.non_participants == "average" for item in group.indicators)
+    facts = facts_for_year(state, year, set(group.units) if averaged else {unit})
+    # the scheme's other groups (a province's) are left alone
+    return score_unit(only_groups(scheme, [group.name]), facts, unit, _origins(state, year))
 
 
 def _origins(state: LogState, year: int) -> dict:

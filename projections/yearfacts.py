@@ -6,6 +6,8 @@ year; if that year is closed too, in the one after. So nothing is lost and nothi
 """
 from __future__ import annotations
 
+from collections.abc import Container
+
 from ledger.adjustments import AdjustmentState
 from ledger.errors import Refused
 from ledger.numbers import parse_decimal
@@ -61,28 +63,32 @@ def counted_in(state: LogState, origin: int, effective: int | None) -> int:
     return origin
 
 
-def facts_for_year(state: LogState, year: int) -> Facts:
-    """Every fact that bears on `year`'s scores, as of the state's position; a closing year stops at its close."""
+def facts_for_year(state: LogState, year: int, units: Container[str] | None = None) -> Facts:
+    """Every fact that bears on `year`'s scores, as of the state's position; a closing year stops at its close.
+    With `units`, only the facts about those units."""
     close = state.close_positions.get(year)
 
     def in_force(position: int) -> bool:
         return close is None or position <= close
 
+    def wanted(key: tuple) -> bool:
+        return key[0] == year and (units is None or key[1] in units)
+
     # the year's keys sorted, not all keys: the same order, and a province's other years are not sorted for nothing
     scores = tuple(
         IndicatorScore(unit, indicator, _number(v.act.get("value")), v.event_id, v.position,
                        v.act.get("participates", True), v.act.get("note", ""))
-        for (_, unit, indicator), v in sorted(item for item in state.scores.items() if item[0][0] == year)
+        for (_, unit, indicator), v in sorted(item for item in state.scores.items() if wanted(item[0]))
         if in_force(v.position))
     evaluations = tuple(
         EvaluationScore(unit, component, rnd, _number(v.act.get("value")), v.act.get("level"), v.event_id,
                         v.position, v.act.get("votes"))
-        for (_, unit, component, rnd), v in sorted(item for item in state.evaluations.items() if item[0][0] == year)
+        for (_, unit, component, rnd), v in sorted(item for item in state.evaluations.items() if wanted(item[0]))
         if in_force(v.position))
     adjustments = []
     rules: dict[tuple[int, str], tuple[str, ...] | None] = {}  # (year, rule id) -> approvers, once per rule
     for adj in state.adjustments.values():
-        if adj.year > year:
+        if adj.year > year or (units is not None and adj.unit not in units):
             continue
         key = (adj.year, adj.rule)
         approvers = rules[key] if key in rules else rules.setdefault(key, _approvers(state, adj))
@@ -101,7 +107,7 @@ def facts_for_year(state: LogState, year: int) -> Facts:
         Decision(d.id, d.act["unit"], d.act["kind"], d.act["value"], d.act["reason"], d.event_id, d.position,
                  d.act.get("evidence", ""), d.revoked is not None and in_force(d.revoked[0]))
         for d in sorted(state.decisions.values(), key=lambda d: d.position)
-        if d.act["year"] == year and in_force(d.position))
+        if d.act["year"] == year and in_force(d.position) and (units is None or d.act["unit"] in units))
     return Facts(year, scores, evaluations, tuple(sorted(adjustments, key=lambda a: a.position)), decisions,
                  position=state.position if close is None else min(close, state.position))
 
