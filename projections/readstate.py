@@ -131,6 +131,8 @@ def _group_mates(adopted: list[dict], unit: str) -> set[str]:
 def _group_members(adopted: list[dict], year: int, groups: list[str]) -> set[str]:
     """The units of the named groups in these scheme.adopted envelopes of `year`."""
     members, found = set(), set()
+    if not any(envelope["act"]["year"] == year for envelope in adopted):
+        raise Refused(f"no scheme has been adopted for {year}")
     for envelope in adopted:
         if envelope["act"]["year"] != year:
             continue

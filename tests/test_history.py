@@ -134,6 +134,8 @@ def test_history_who_as_of_and_diff(run, tmp_path):
     assert {u["unit"]: u for u in group} == early
     refused(run("diff", "--from", "5", "--to", "9", "--year", "2017", "--group", "没有这组"), "unknown group '没有这组'")
     refused(run("diff", "--from", "5", "--to", "9", "--group", "机关各部门、街道"), "--group needs --year", code=2)
+    refused(run("diff", "--from", "5", "--to", "9", "--year", "2030", "--group", "机关各部门、街道"),
+            "no scheme has been adopted for 2030")
 
 
 def test_carry_over_shows_in_the_year_it_counts_in(run, tmp_path):
