@@ -30,6 +30,8 @@ def year_state(store, year: int, upto: int | None = None, units: Iterable[str] |
         if groups is not None or group_of is not None:
             units = _units_of(rows, year, list(groups or ()), group_of, units)
         units = None if units is None else sorted(set(units))
+        if units == []:  # a year with no scheme has no groups: nothing to read, and the view says why
+            return _folded(rows, [], [], at)
         only, chosen = ("", ()) if units is None else (f" AND unit IN ({', '.join(['?'] * len(units))})", units)
         # each query is served by an index that leads with the year or the unit: it reads the rows of these units
         # (or this year) only, whatever the size of the log; the position conditions filter those rows
@@ -187,10 +189,10 @@ def _decoded(event_id: str, data: bytes) -> dict:
 
 def _units_of(rows: list[tuple], year: int, groups: list[str], group_of: str | None, units: Iterable[str] | None):
     """The units of `groups` and of the group of unit `group_of` in the year's scheme folded from the registry and
-    year rows (plus `units`); None (no selection) when the year has no scheme, so that the view says what is wrong."""
+    year rows (plus `units`); none when the year has no scheme."""
     ystate = _folded_scope(rows).year(year)
     if not ystate.adopted:
-        return None
+        return []
     known = {g.name: g for g in ystate.scheme.groups}
     for name in groups:
         if name not in known:

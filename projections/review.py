@@ -69,8 +69,12 @@ def review_state(ledger, year: int | None = None, groups: list[str] | None = Non
     years before it (of every year when None) that may still be pending; with `groups` of that year's scheme, all
     the adjustments of their units."""
     if groups is not None:
-        return year_state(ledger.store, EVERY_YEAR if year is None else year, groups=groups)
-    return short_adjustments_state(ledger.store, EVERY_YEAR if year is None else year, most_acts_pending)
+        state = year_state(ledger.store, EVERY_YEAR if year is None else year, groups=groups)
+    else:
+        state = short_adjustments_state(ledger.store, EVERY_YEAR if year is None else year, most_acts_pending)
+    if year is not None and not state.year(year).adopted:
+        raise Refused(f"no scheme has been adopted for {year}")
+    return state
 
 
 def most_acts_pending(scheme_texts: list[str]) -> int:

@@ -111,6 +111,7 @@ def test_pending_of_a_group(run, keys):
     assert group == everything
     refused(run("pending", "--year", "2017", "--group", "没有这组"), "没有这组")
     refused(run("pending", "--group", "机关各部门、街道"), "--group needs --year", code=2)
+    refused(run("pending", "--year", "2030"), "no scheme has been adopted for 2030")
 
 
 def test_approving_several_stores_all_or_none(run, keys, tmp_path):
