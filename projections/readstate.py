@@ -1,4 +1,5 @@
-"""A year's view from the read models: the acts it needs, selected by position, folded as a replay would."""
+"""What the views fold, from the read models: a year's acts (or some groups'), a unit's or some groups' across the
+years, the review queue's; selected by position and unit, folded as a replay would."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -173,7 +174,7 @@ def _folded_scope(rows: list[tuple]) -> LogState:
 
 _NO_SIGNATURE: dict = {}  # views fold what verify and the writer checked: signatures are not read here
 _position = itemgetter(0)
-_CHUNK = 500  # stream ids per query: statements of a bounded size
+_CHUNK = 500  # ids per IN list: statements of a bounded size
 _LARGE: dict[str, dict] = {}  # event id -> decoded envelope, for the few large ones (adopted schemes)
 
 
