@@ -211,6 +211,20 @@ def format_option(default: str = "table"):
                         show_default=True, help="Output format.")
 
 
+def groups_option(needs_year: bool = True):
+    """`--group G` (repeatable): one county of a province-wide ledger."""
+    return click.option("--group", "groups", multiple=True, help="Only the units of this group of the year's scheme "
+                        "(repeatable" + ("; needs --year" if needs_year else "") + "): one county of a province-wide "
+                        "ledger.")
+
+
+def year_for_groups(groups: tuple[str, ...], year: int | None) -> list[str] | None:
+    """The groups as a list (None for none); groups without --year are a usage error (they are a year's scheme's)."""
+    if groups and year is None:
+        raise click.UsageError("--group needs --year (groups are the year's scheme's)")
+    return list(groups) or None
+
+
 def out_option():
     return click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE",
                         help="Write the signed act to FILE instead of submitting it, after the checks a submit would "

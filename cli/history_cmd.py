@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .context import WHOLE, Env, format_option
+from .context import WHOLE, Env, format_option, groups_option, year_for_groups
 from .render import render
 
 AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION|CHECKPOINT",
@@ -137,8 +137,7 @@ def who(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None:
               help="The old view: a log position, a time, or a checkpoint file.")
 @click.option("--to", "end", required=True, metavar="POSITION|TIME|CHECKPOINT", help="The new view.")
 @click.option("--year", type=WHOLE, default=None, help="Only this year (default: every adopted year).")
-@click.option("--group", "groups", multiple=True, help="Only the units of this group of the year's scheme "
-              "(repeatable; needs --year): one county of a province-wide ledger.")
+@groups_option()
 @format_option()
 @click.pass_obj
 def diff(env: Env, start: str, end: str, year: int | None, groups: tuple[str, ...], fmt: str) -> None:
@@ -151,14 +150,13 @@ def diff(env: Env, start: str, end: str, year: int | None, groups: tuple[str, ..
       ledger diff --from 120 --to 2018-01-15 --year 2017 --group 乡镇
     """
     from projections.asof import view_position
-    from projections.history import diff as diff_views
+    from projections.diff import diff as diff_views
 
-    if groups and year is None:
-        raise click.UsageError("--group needs --year (groups are the year's scheme's)")
+    chosen = year_for_groups(groups, year)
     ledger = env.ledger()
     ledger.ledger_id
     a, b = view_position(ledger, start, "--from"), view_position(ledger, end, "--to")
-    rows = [r.to_dict() for r in diff_views(ledger.store, a, b, year, list(groups) or None)]
+    rows = [r.to_dict() for r in diff_views(ledger.store, a, b, year, chosen)]
     if fmt == "json":
         _echo_json({"from": a, "to": b, "year": year, "units": rows})
         return

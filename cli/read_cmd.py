@@ -5,7 +5,7 @@ import json
 
 import click
 
-from .context import POSITIVE, WHOLE, Env, format_option
+from .context import POSITIVE, WHOLE, Env, format_option, groups_option, year_for_groups
 from .render import render
 
 
@@ -41,8 +41,7 @@ def log(env: Env, start: int, limit: int | None, fmt: str) -> None:
 @click.option("--sign-with", "key_path", default=None, envvar="LEDGER_KEY", type=click.Path(dir_okay=False),
               help="Show only what waits for this signatory (private key file, or its .pub).")
 @click.option("--year", type=WHOLE, default=None)
-@click.option("--group", "groups", multiple=True, help="Only the units of this group of the year's scheme "
-              "(repeatable; needs --year): one county of a province-wide ledger.")
+@groups_option()
 @format_option()
 @click.pass_obj
 def pending(env: Env, key_path: str | None, year: int | None, groups: tuple[str, ...], fmt: str) -> None:
@@ -55,11 +54,9 @@ def pending(env: Env, key_path: str | None, year: int | None, groups: tuple[str,
     """
     from projections.review import pending as waiting, review_state
 
-    if groups and year is None:
-        raise click.UsageError("--group needs --year (groups are the year's scheme's)")
+    chosen = year_for_groups(groups, year)
     key_id = _key_id(key_path) if key_path else None
-    state = review_state(env.ledger(), year, list(groups) or None)
-    rows = [w.to_row() for w in waiting(state, key_id) if year is None or w.year == year]
+    rows = [w.to_row() for w in waiting(review_state(env.ledger(), year, chosen), key_id, year)]
     render(rows, ["id", "year", "unit", "rule", "inputs", "points", "note", "reason", "document", "proposer", "signed",
                   "missing"], fmt)
 

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from .context import WHOLE, Env, format_option, out_option, sign_with_option
+from .context import WHOLE, Env, format_option, groups_option, out_option, sign_with_option
 from .emit import emit
 from .render import render
 
@@ -159,8 +159,7 @@ def year_close(env: Env, year: int, role: str | None, key_path: str, out_path: s
 
 @click.command("consequences")
 @click.option("--year", type=WHOLE, required=True)
-@click.option("--group", "groups", multiple=True, help="Only the units of this group of the year's scheme "
-              "(repeatable): one county of a province-wide ledger.")
+@groups_option(needs_year=False)
 @AS_OF
 @format_option()
 @click.pass_obj

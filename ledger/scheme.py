@@ -64,7 +64,7 @@ class Scheme:
     def group(self, name: str) -> Group:
         group = next((g for g in self.groups if g.name == name), None)
         if group is None:
-            raise Refused(f"unknown group {name!r}")
+            raise Refused(f"unknown group {name!r} in {self.year}")
         return group
 
     def all_roles(self) -> set[str]:

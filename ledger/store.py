@@ -229,19 +229,11 @@ class EventStore:
         `after`, in log order: one plain SELECT a batch through the driver (SQLAlchemy's rows cost a third of a
         rebuild), the stream as `read` gives it, nothing decoded — for readers that decode the state themselves
         (the read models, verify's workers, the log index)."""
-        table = self.app.recorder.events_table_name
-        nid, mark = ("rowid", "?") if self.target.kind == "sqlite" else ("notification_id", "%s")
+        table, nid, mark = self._events_table()
         statement = (f'SELECT {nid}, originator_id, originator_version, topic, state FROM "{table}" '
                      f"WHERE {nid} > {mark} ORDER BY {nid} LIMIT {mark}")
         while True:
-            conn = self.engine.raw_connection()
-            try:
-                cursor = conn.cursor()
-                cursor.execute(statement, (after, batch))
-                rows = cursor.fetchall()
-                cursor.close()
-            finally:
-                conn.close()
+            rows = self._fetch(statement, (after, batch))
             for row_id, stream, version, topic, state in rows:
                 yield row_id, _stream_text(stream), version, topic, bytes(state)
             if len(rows) < batch:
@@ -251,24 +243,32 @@ class EventStore:
     def recorded_times(self, notification_ids: list[int]) -> dict[int, str]:
         """The time the store recorded each of these events (as `read` gives it), by notification id; one plain
         SELECT per 500 ids (a unit's history shows a few hundred acts of a million)."""
-        table = self.app.recorder.events_table_name
-        nid, mark = ("rowid", "?") if self.target.kind == "sqlite" else ("notification_id", "%s")
+        table, nid, mark = self._events_table()
         out: dict[int, str] = {}
         wanted = sorted(set(notification_ids))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            conn = self.engine.raw_connection()
-            try:
-                cursor = conn.cursor()
-                cursor.execute(f'SELECT {nid}, state FROM "{table}" WHERE {nid} IN ({", ".join([mark] * len(chunk))})',
-                               chunk)
-                rows = cursor.fetchall()
-                cursor.close()
-            finally:
-                conn.close()
-            for row_id, state in rows:
+            for row_id, state in self._fetch(f'SELECT {nid}, state FROM "{table}" '
+                                             f'WHERE {nid} IN ({", ".join([mark] * len(chunk))})', chunk):
                 out[row_id] = _recorded_at(bytes(state))
         return out
+
+    def _events_table(self) -> tuple[str, str, str]:
+        """The recorder's event table, its notification id column and the driver's parameter mark."""
+        nid, mark = ("rowid", "?") if self.target.kind == "sqlite" else ("notification_id", "%s")
+        return self.app.recorder.events_table_name, nid, mark
+
+    def _fetch(self, statement: str, params) -> list[tuple]:
+        """Every row of one plain SELECT through the driver."""
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(statement, params)
+            rows = cursor.fetchall()
+            cursor.close()
+        finally:
+            conn.close()
+        return rows
 
     def decode(self, row) -> StoredAct:
         """A notification row as a StoredAct. The state is plain JSON (no cipher, no compression), so it is read

@@ -87,7 +87,7 @@ def consequences_view(ledger, year: int, as_of: str | None = None, groups: list[
         scope = registry_and_years(ledger.store, upto)
         if groups is None:
             return year_consequences(scope, year, lambda y: year_view(ledger, y, at))
-        units = [u for name in dict.fromkeys(groups) for u in _group(scope, year, name).units]
+        units = [u for name in dict.fromkeys(groups) for u in scope.year(year).scheme.group(name).units]
 
         def view(y: int):
             scheme = scope.year(y).scheme
@@ -95,15 +95,6 @@ def consequences_view(ledger, year: int, as_of: str | None = None, groups: list[
             return year_view(ledger, y, at, chosen) if chosen else None  # none of the units was assessed in y
 
         return year_consequences(scope, year, view)
-
-
-def _group(scope: LogState, year: int, name: str):
-    try:
-        return scope.year(year).scheme.group(name)
-    except Refused:
-        if not scope.year(year).adopted:
-            raise
-        raise Refused(f"unknown group {name!r} in {year}") from None
 
 
 def view_position(ledger, spec: str, what: str = "--from") -> int:

@@ -1,13 +1,12 @@
-"""A unit's history and time travel over the log, for discipline inspection (纪委) and auditors.
+"""A unit's history, for discipline inspection (纪委) and auditors (`diff` between two views: projections.diff).
 
 `unit_history`: every act that touched a unit, in log order: who signed it in which role, what it said, its reason
 and evidence, where its adjustment stood, and the unit's total after it. `who_changed`: only the acts after which the
-total moved, from → to, attributed. `diff`: per unit, what changed in total, rank and grade between two views of the
-log, and the acts in between that touched it.
+total moved, from → to, attributed.
 
-Each folds acts once, in log order (projections.replay.apply): `unit_history` and `who_changed` the read models'
-rows of the registry, the schemes and the unit's group (projections.readstate.unit_scope_acts: in a province-wide
-ledger, a few thousand acts of a million), `diff` the whole log. A year's results are a pure function of (scheme,
+Each folds acts once, in log order (projections.replay.apply): the read models' rows of the registry, the schemes
+and the unit's group (projections.readstate.unit_scope_acts: in a province-wide ledger, a few thousand acts of a
+million), or with `replayed` the whole log (the reference the tests compare with). A year's results are a pure function of (scheme,
 facts), so the unit's total is recomputed only after an act that can move it: the unit's own acts, the scheme and
 close of its year and of earlier years (carry-over), and another unit's score on an item the unit does not take part
 in (its points are then the participants' average) — and only the unit is scored (`results.unit_score`: no rank,
@@ -22,9 +21,9 @@ from typing import Iterator
 from ledger.errors import Refused
 from ledger.numbers import CONTEXT, fixed
 
-from .readstate import groups_scope_acts, unit_scope_acts
+from .readstate import unit_scope_acts
 from .replay import LoggedAct, LogState, apply, logged_acts
-from .results import unit_score, year_results
+from .results import unit_score
 from .scoring import UnitScore
 from .yearfacts import counted_in, effective_position
 
@@ -82,28 +81,6 @@ class Change:
         """The act's row with from, to and delta."""
         return {"year": self.row.total_year, "from": self.before, "to": self.after, "delta": self.delta,
                 **{k: v for k, v in self.row.to_dict().items() if k not in ("total", "total_year")}}
-
-
-@dataclass(frozen=True)
-class DiffRow:
-    """A unit whose total, rank or grade differs between two views, and the acts in between that touched it."""
-
-    year: int
-    group: str
-    unit: str
-    old_total: str | None
-    old_rank: int | None
-    old_grade: str | None
-    new_total: str | None
-    new_rank: int | None
-    new_grade: str | None
-    acts: tuple[tuple[int, str], ...]  # (position, act type)
-
-    def to_dict(self) -> dict:
-        """Plain JSON-able form; acts as [{position, type}]."""
-        out = asdict(self)
-        out["acts"] = [{"position": p, "type": t} for p, t in self.acts]
-        return out
 
 
 @dataclass
@@ -177,7 +154,7 @@ def _walk(store, unit: str, year: int | None, upto: int | None, replayed: bool) 
                 changes[y] = (totals.get(y), new, places.get(y, 2))
             totals[y] = new
         yield _Step(item, _row(state, item, before, scores), about, changes)
-    _check_view(state.position if size is None else size, upto)
+    check_view(state.position if size is None else size, upto)
     if unit not in known:
         raise Refused(f"unknown unit {unit!r}: no adopted scheme names it")
     if year is not None and (year not in state.years or not state.years[year].adopted):
@@ -186,7 +163,8 @@ def _walk(store, unit: str, year: int | None, upto: int | None, replayed: bool) 
         raise Refused(f"unknown unit {unit!r} in {year}")
 
 
-def _check_view(size: int, upto: int | None) -> None:
+def check_view(size: int, upto: int | None) -> None:
+    """Refuse a view beyond the end of the log."""
     if upto is not None and size < upto:
         raise Refused(f"position {upto} is beyond the end of the log ({size} acts)")
 
@@ -328,75 +306,3 @@ def _with_total(row: HistoryRow, year: int, total: Decimal | None, places: int) 
 
 def _text(value: Decimal | None, places: int) -> str | None:
     return None if value is None else fixed(value, places)
-
-
-# ---- diff between two views ---------------------------------------------------------------------------------------
-
-def diff(store, a: int, b: int, year: int | None = None, groups: list[str] | None = None) -> list[DiffRow]:
-    """Units whose total, rank or grade differs between the log at position `a` (old) and at `b` (new), with the
-    acts between them that touched each; every adopted year, or only `year`. With `groups` of `year`'s scheme, only
-    their units, folded from the read models' rows of those units (one county of a province)."""
-    lo, hi = sorted((a, b))
-    state, old, touched = LogState(), None, {}
-    if groups is None:
-        acts, size = logged_acts(store, hi), None
-    else:
-        acts, refs, size = groups_scope_acts(store, year, groups, hi)
-        state.streams.update(refs)
-    for item in acts:
-        if old is None and item.position > lo:
-            old = _views(state, year, groups)
-        apply(state, item)
-        if item.position > lo:
-            for key in _units_touched(state, item):
-                touched.setdefault(key, []).append((item.position, item.envelope["type"]))
-    _check_view(state.position if size is None else size, hi)
-    if year is not None and not (year in state.years and state.years[year].adopted):
-        raise Refused(f"no scheme has been adopted for {year} as of position {hi}")
-    old = _views(state, year, groups) if old is None else old
-    new = _views(state, year, groups)
-    if a > b:
-        old, new = new, old
-    rows = []
-    for key in list(new) + [k for k in old if k not in new]:
-        was, now = old.get(key), new.get(key)
-        if was == now:
-            continue
-        group = (now or was)["group"]
-        rows.append(DiffRow(key[0], group, key[1], *_triple(was), *_triple(now), tuple(touched.get(key, ()))))
-    return rows
-
-
-def _views(state: LogState, year: int | None, groups: list[str] | None) -> dict[tuple[int, str], dict]:
-    out = {}
-    for y in sorted(state.years):
-        if (year is None or y == year) and state.years[y].adopted:
-            # the groups the scheme had then (a scheme replaced since may have named them otherwise)
-            present = None if groups is None else [g.name for g in state.years[y].scheme.groups if g.name in groups]
-            if present == []:
-                continue
-            for row in year_results(state, y, present).rows():
-                out[(y, row["unit"])] = {k: row[k] for k in ("group", "total", "rank", "grade")}
-    return out
-
-
-def _triple(view: dict | None) -> tuple:
-    return (None, None, None) if view is None else (view["total"], view["rank"], view["grade"])
-
-
-def _units_touched(state: LogState, item: LoggedAct) -> set[tuple[int, str]]:
-    """(year, unit) pairs an act is about; a scheme adoption or close is about every unit of its year."""
-    act, kind = item.envelope["act"], item.envelope["type"]
-    if kind in ("score.recorded", "evaluation.recorded"):
-        return {(act["year"], act["unit"])}
-    if kind.startswith("adjustment."):
-        adj = state.adjustments.get(state.streams.get(item.stream, ""))
-        if adj is None:
-            return set()
-        return {(adj.year, adj.unit), (counted_in(state, adj.year, effective_position(state, adj)), adj.unit)}
-    if kind.startswith("decision."):
-        decision = state.decisions.get(state.streams.get(item.stream, ""))
-        return set() if decision is None else {(decision.act["year"], decision.act["unit"])}
-    if kind in CONTEXT_TYPES:
-        return {(act["year"], u) for u in state.year(act["year"]).scheme.units}
-    return set()

@@ -194,13 +194,10 @@ def _units_of(rows: list[tuple], year: int, groups: list[str], group_of: str | N
     ystate = _folded_scope(rows).year(year)
     if not ystate.adopted:
         return []
-    known = {g.name: g for g in ystate.scheme.groups}
-    for name in groups:
-        if name not in known:
-            raise Refused(f"unknown group {name!r} in {year}")
+    chosen = [ystate.scheme.group(name) for name in groups]  # an unknown one refused by name
     if group_of is not None:
         try:
-            groups = [*groups, ystate.scheme.group_of(group_of).name]
+            chosen.append(ystate.scheme.group_of(group_of))
         except Refused:
             raise Refused(f"unknown unit {group_of!r} in {year}") from None
-    return [u for name in dict.fromkeys(groups) for u in known[name].units] + list(units or ())
+    return [u for group in {g.name: g for g in chosen}.values() for u in group.units] + list(units or ())

@@ -11,7 +11,7 @@ from ledger.scheme import Scheme
 from .facts import Facts
 from .grading import GradeInput, GroupGrades, grade_group
 from .replay import LogState
-from .scoring import UnitScore, YearScores, score_unit, score_year
+from .scoring import UnitScore, YearScores, averages_an_item, score_unit, score_year
 from .yearfacts import facts_for_year
 
 OUTSIDE_RANK = "outside_rank"  # a decision kind: the unit's place in an outside ranking (BP: 朝阳's assessment)
@@ -107,8 +107,7 @@ def unit_score(state: LogState, year: int, unit: str) -> UnitScore:
     scheme = state.year(year).scheme
     group = scheme.group_of(unit)
     # a unit's score reads its own facts only, unless an item of its group gives non-participants the average
-    averaged = any(item.non_participants == "average" for item in group.indicators)
-    facts = facts_for_year(state, year, set(group.units) if averaged else {unit})
+    facts = facts_for_year(state, year, set(group.units) if averages_an_item(group) else {unit})
     # the scheme's other groups (a province's) are left alone
     return score_unit(only_groups(scheme, [group.name]), facts, unit, _origins(state, year))
 

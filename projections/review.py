@@ -88,14 +88,16 @@ def most_acts_pending(scheme_texts: list[str]) -> int:
     return len(roles)
 
 
-def pending(state: LogState, key_id: str | None = None) -> list[Waiting]:
-    """Pending adjustments; with a key, only those that signatory may approve now."""
+def pending(state: LogState, key_id: str | None = None, year: int | None = None) -> list[Waiting]:
+    """Pending adjustments (of `year`, or of every year); with a key, only those that signatory may approve now."""
     out = []
     signer = state.registry.signatories.get(key_id) if key_id else None
     if key_id and signer is None:
         raise Refused(f"unknown signer {key_id}")
     stream_of = {sid: stream for stream, sid in state.streams.items()}
     for sid in sorted(state.adjustments, key=lambda s: state.adjustment_positions[s][0][0]):
+        if year is not None and state.adjustments[sid].year != year:
+            continue  # an earlier year's, read for what it may carry over
         item = _waiting(state, sid, stream_of[sid])
         if item is None:
             continue

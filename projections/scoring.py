@@ -154,9 +154,14 @@ def _inputs(scheme: Scheme, facts: Facts, origin_schemes: Mapping[int, Scheme] |
     return adjusted, ignored, latest_scores(facts.scores), _latest_evaluations(facts.evaluations)
 
 
+def averages_an_item(group: Group) -> bool:
+    """Whether a unit that does not take part in one of the group's items gets the others' average there."""
+    return any(item.non_participants == "average" for item in group.indicators)
+
+
 def _into_averaged(group: Group, adjusted: Mapping[str, UnitAdjustments]) -> dict[str, dict[str, list]]:
     """unit -> item -> the adjustments scored into it, for a group with an averaged item (else nothing to find)."""
-    if not any(item.non_participants == "average" for item in group.indicators):
+    if not averages_an_item(group):
         return {}
     return {unit: adjusted[unit].by_indicator() for unit in group.units}
 

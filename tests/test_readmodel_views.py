@@ -118,7 +118,7 @@ def test_a_groups_export_from_its_rows_equals_the_whole_years(store):
 def test_a_groups_diff_from_its_rows_equals_the_whole_logs(store):
     # `ledger diff --year Y --group G` folds only the group's rows
     from ledger.errors import Refused
-    from projections.history import diff
+    from projections.diff import diff
 
     size = readmodel_size(store)
     for a, b in ((PART, size), (size, PART - 1), (PART, PART), (100, PART + 500)):

@@ -111,6 +111,7 @@ def test_two_year_consequence_chain(run, keys, tmp_path):
     assert json.loads(run("consequences", "--year", "2018", "--group", "机关各部门、街道", "--format", "json")
                       .ok().out) == found
     refused(run("consequences", "--year", "2018", "--group", "没有这组"), "unknown group '没有这组' in 2018")
+    refused(run("consequences", "--year", "2030", "--group", "机关各部门、街道"), "no scheme has been adopted for 2030")
     last = {c["rule"]: c for c in found if c["unit"] == "高岭办事处"}
     assert set(last) >= {"排名最后", "连续两年排名最后", "不合格", "连续两年不合格"}
     assert last["连续两年不合格"]["years"] == [2017, 2018]
