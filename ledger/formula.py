@@ -3,7 +3,8 @@ functions min, max, abs and half_up(x, places). Parsed here into a tiny AST and 
 
 Division is only by a constant expression (35, 100/35…), so no data can make a formula divide by zero. A formula
 that divides is evaluated in exact fractions: 154.37 × 1000/1500 × 90% + 0.643 is 93.265, which 40 digits of
-1000/1500 would make 93.26499…97, and half up at 2 places 93.26 instead of 93.27.
+1000/1500 would make 93.26499…97, and half up at 2 places 93.26 instead of 93.27. A term's exact value is what
+later terms read: 现场考核 = S × 1000/1500, then total = 现场考核 × 90% + … is exact too.
 """
 from __future__ import annotations
 
@@ -71,13 +72,13 @@ class Formula:
         """The terms the formula reads, in the order they are written, each once."""
         return tuple(dict.fromkeys(_walk_names(self.expr)))
 
-    def evaluate(self, values: Mapping[str, Decimal]) -> Decimal:
-        """The value, in Decimal, with every name looked up in `values` (exact where the formula divides; else to
-        40 digits, which sums and products of the scores' decimals never reach)."""
-        if not _divides(self.expr):
+    def evaluate(self, values: Mapping[str, Decimal | Fraction]) -> Decimal | Fraction:
+        """The value with every name looked up in `values`: a Decimal (to 40 digits, which sums and products of the
+        scores' decimals never reach), or the exact Fraction where the formula divides or reads a value that is one,
+        so that a later term is computed from a term's exact value, not from 40 digits of it."""
+        if not _divides(self.expr) and not any(type(values[name]) is Fraction for name in self.names):
             return _eval(self.expr, values)
-        exact = _eval(self.expr, {name: Fraction(values[name]) for name in self.names}, exact=True)
-        return CONTEXT.divide(Decimal(exact.numerator), Decimal(exact.denominator))
+        return _eval(self.expr, {name: Fraction(values[name]) for name in self.names}, exact=True)
 
     def substituted(self, values: Mapping[str, Decimal]) -> str:
         """The formula with each name replaced by its value, for an explanation line."""
@@ -266,6 +267,20 @@ def _eval(expr: Expr, values: Mapping, exact: bool = False):
     if expr.function == "abs":
         return abs(args[0]) if exact else args[0].copy_abs()
     return _half_up_exact(args[0], int(args[1])) if exact else round_half_up(args[0], int(args[1]))
+
+
+def as_decimal(value: Decimal | Fraction) -> Decimal:
+    """A formula's value as a Decimal: itself, or a Fraction to 40 digits (exactly, when it terminates there)."""
+    if type(value) is not Fraction:
+        return value
+    return CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+def half_up(value: Decimal | Fraction, places: int) -> Decimal:
+    """A formula's value at `places` decimals, halves away from zero; a Fraction is rounded from its exact value."""
+    if type(value) is not Fraction:
+        return round_half_up(value, places)
+    return round_half_up(as_decimal(_half_up_exact(value, places)), places)
 
 
 def _half_up_exact(value: Fraction, places: int) -> Fraction:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Mapping
 
+from ledger.formula import as_decimal, half_up
 from ledger.numbers import CONTEXT, fixed, round_half_up, show
 from ledger.scheme import Scheme
 from ledger.scheme_groups import Group
@@ -243,11 +244,12 @@ def _score_unit(scheme: Scheme, group: Group, unit: str, scores, averages, evalu
     results = []
     total = exact = None
     for name, formula in group.terms:
-        result = formula.evaluate(values)
+        value = formula.evaluate(values)  # exact, for the terms after it
+        values[name], result = value, as_decimal(value)
         results.append(result)
-        values[name] = terms[name] = result
+        terms[name] = result
         if name == "total":
-            exact, total = result, round_half_up(result, group.places)
+            exact, total = result, half_up(value, group.places)
     missing = [f"item {i.id}" for i in items if i.missing] + \
               [f"component {c.name}" + ("" if len(c.rounds) == 1 else " (a round)") for c in components if c.missing]
     return UnitScore(unit, group.name, total, exact, None, terms, items, components, adjusted.entries,
@@ -281,7 +283,7 @@ def _explanation(score: UnitScore, basis: _Basis) -> list[str]:
         line = f"{name} = {formula.text} = {formula.substituted(values)} = {show(result)}"
         values[name] = result
         if name == "total":
-            line += f" → {fixed(round_half_up(result, group.places), group.places)} (half up, {group.places} places)"
+            line += f" → {score.published} (half up, {group.places} places)"
         explain.append(line)
     if not group.terms:
         explain.append(f"group {group.name} has no total formula: not scored in this ledger")

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext, localcontext
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import Refused, SchemeError
-from ledger.formula import parse_formula, render
+from ledger.formula import as_decimal, half_up, parse_formula, render
 from ledger.numbers import fixed, parse_count, parse_decimal, round_half_up, show
 
 D = Decimal
@@ -60,9 +61,19 @@ def test_rounding_ignores_the_callers_decimal_context():
         ctx.prec = 3
         ctx.rounding = ROUND_HALF_EVEN
         assert round_half_up(D("89.845"), 2) == D("89.85")
-        value = parse_formula("x * 100 / 35").evaluate({"x": D(30)})
+        value = as_decimal(parse_formula("x * 100 / 35").evaluate({"x": D(30)}))
     assert getcontext().prec == 28
     assert value == D("85.71428571428571428571428571428571428571")  # 40 digits, whatever the caller's context
+
+
+def test_a_term_that_reads_a_dividing_term_reads_its_exact_value():
+    on_site = parse_formula("x * 1000 / 1500").evaluate({"x": D(152)})
+    assert on_site == Fraction(304, 3)  # 101.333…, not 40 digits of it
+    total = parse_formula("t * 90% + m").evaluate({"t": on_site, "m": D("1.625")})
+    assert total == Fraction("92.825") and half_up(total, 2) == D("92.83")
+    # from 40 digits of the first term the total would be 92.82499…97, which rounds down
+    assert half_up(parse_formula("t * 90% + m").evaluate({"t": as_decimal(on_site), "m": D("1.625")}), 2) == D("92.82")
+    assert half_up(Fraction(-185, 8), 2) == D("-23.13") and half_up(D("2.345"), 2) == D("2.35")
 
 
 def test_show_is_plain_canonical_text():
@@ -103,11 +114,11 @@ def test_a_formula_that_divides_is_exact_so_a_half_rounds_up():
     # 1000/1500 to 40 digits would give 93.26499…97 and half up 93.26
     xz = parse_formula("items * 1000 / 1500 * 90% + team * 10%")
     total = xz.evaluate({"items": D("154.37"), "team": D("6.43")})
-    assert total == D("93.265") and round_half_up(total, 2) == D("93.27")
+    assert total == D("93.265") and half_up(total, 2) == D("93.27")
     # BP 第四组: (28 × 100/35 + 1.5) × 30% = 81.5 × 0.3 = 24.45; a remainder that never ends stays at 40 digits
     four = parse_formula("(dept * 100 / 35 + adj) * 30%")
     assert four.evaluate({"dept": D(28), "adj": D("1.5")}) == D("24.45")
-    assert str(four.evaluate({"dept": D(30), "adj": D(0)})) == "25.71428571428571428571428571428571428571"
+    assert str(as_decimal(four.evaluate({"dept": D(30), "adj": D(0)}))) == "25.71428571428571428571428571428571428571"
     # half_up inside an exact formula: halves away from zero, either sign
     halves = parse_formula("half_up(x / 3, 2) * 100 + half_up(0 - x / 3, 2)")
     assert halves.evaluate({"x": D("0.045")}) == D("1.98")  # 0.015 → 0.02 (× 100 = 2); −0.015 → −0.02

@@ -122,8 +122,8 @@ def test_half_points_on_an_item():
 
 def test_exact_even_where_forty_digits_of_the_conversion_would_round_down():
     # two items entered so far, 80 + 72 = 152: 152 × 1000/1500 = 101.333…; × 90% = 91.2 exactly; members 1.625:
-    # 91.2 + 1.625 = 92.825 → 92.83. (With 现场考核 passed on to the total as 101.333…3 to 40 digits, the total was
-    # 92.82499…97 → 92.82: the file divides inside the total's own formula.)
+    # 91.2 + 1.625 = 92.825 → 92.83. (Had the total read 现场考核 as 101.333…3 to 40 digits, it would be
+    # 92.82499…97 → 92.82: a term's exact value is what the next term reads.)
     result = village(["80", "72"] + [None] * 13, "1.625")
     assert result.exact_total == D("92.825") and result.total == D("92.83")
 
