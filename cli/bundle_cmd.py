@@ -26,8 +26,9 @@ def bundle() -> None:
 
 @bundle.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--replace", is_flag=True, help="Write over PATH if it exists (else an existing file is refused).")
 @click.pass_obj
-def export(env: Env, path: str) -> None:
+def export(env: Env, path: str, replace: bool) -> None:
     """Write every event, in log order, with a manifest of the log's size and Merkle root, to one ZIP file.
 
     \b
@@ -38,7 +39,7 @@ def export(env: Env, path: str) -> None:
 
     ledger = env.ledger()
     _ = ledger.ledger_id  # refuses an empty database with the usual message
-    manifest = export_bundle(ledger.store, path)
+    manifest = export_bundle(ledger.store, path, replace)
     click.echo(f"Exported {manifest.size} events of ledger {manifest.ledger_id} to {path}; "
                f"root {base64.b64encode(manifest.root).decode()}")
 

@@ -80,15 +80,18 @@ class Bundle:
 
 # ---- writing -------------------------------------------------------------------------------------------------------
 
-def export_bundle(store: EventStore, path: str | Path) -> Manifest:
-    """Write every event of the store, in log order, to a bundle at `path`; return its manifest.
+def export_bundle(store: EventStore, path: str | Path, replace: bool = False) -> Manifest:
+    """Write every event of the store, in log order, to a bundle at `path`; return its manifest. An existing file
+    is refused unless `replace` (a bundle handed to an auditor is evidence, not a scratch file).
 
     The file appears complete or not at all (written beside it, then renamed). Events appended while the export
     runs are left out: it reads up to the last event stored when it started."""
+    path = Path(path)
+    if path.exists() and not replace:
+        raise BundleError(f"{path} exists already; name a new file, or pass --replace to write over it")
     upto = store.max_notification_id()
     if upto == 0:
         raise NotFound(f"no events in {store.target.display}; nothing to export")
-    path = Path(path)
     part = path.with_name(path.name + ".part")
     try:
         with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:

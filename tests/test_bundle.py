@@ -86,6 +86,15 @@ def test_export_then_verify_with_no_database(case, bundle, tmp_path):
     assert offline("log", cwd=tmp_path).returncode == 1
 
 
+def test_an_existing_file_is_not_overwritten_unless_asked(case, bundle):
+    before = bundle.read_bytes()
+    refused(case.run("bundle", "export", bundle), "exists already; name a new file, or pass --replace")
+    assert bundle.read_bytes() == before
+    out = case.run("bundle", "export", bundle, "--replace").ok().out
+    assert f"Exported {SIZE} events" in out and zipfile.is_zipfile(bundle)
+    assert not bundle.with_name(bundle.name + ".part").exists()
+
+
 def test_tampered_bundle_names_the_event(case, bundle, tmp_path):
     def raise_score(lines):
         event = json.loads(lines[5])
