@@ -87,7 +87,9 @@ def import_(env: Env, path: str, cp_paths: tuple[str, ...]) -> None:
     ledger = env.ledger(create=True)  # restoring makes the ledger, as `init` does
     report = restore_bundle(ledger.store, data, lambda _acts: _verified(data, cp_paths))
     click.echo(f"Imported {report.size} events of ledger {data.manifest.ledger_id} into {ledger.store.target.display}; "
-               f"root {base64.b64encode(report.root).decode()}")
+               f"root {base64.b64encode(report.root).decode()}"
+               + ("" if cp_paths else " (no --checkpoint: the bundle was checked against itself only, so compare "
+                                      "this root with a checkpoint you hold)"))
 
 
 def _verified(data, cp_paths: tuple[str, ...]):

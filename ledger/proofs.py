@@ -147,7 +147,12 @@ def verify_proof_document(doc: dict, checkpoints: list[Checkpoint] = ()) -> str:
             raise ProofError(f"the checkpoint of size {cp.size} is not one the proof is about")
         if sizes[cp.size] != cp.root:
             raise ProofError(f"the proof's root at size {cp.size} is not the checkpoint's")
-    return verdict
+    if not checkpoints:  # the arithmetic holds for any roots: only a checkpoint you hold ties them to the ledger
+        return verdict + " for the proof's own roots; no checkpoint was given, so nothing ties them to the ledger"
+    held = sorted({cp.size for cp in checkpoints})
+    if len(held) == 1:
+        return verdict + f", and its root at size {held[0]} matches your checkpoint"
+    return verdict + f", and its roots at sizes {' and '.join(map(str, held))} match your checkpoints"
 
 
 def read_proof(path: str | Path) -> dict:

@@ -153,6 +153,8 @@ def test_restore_into_the_other_backend_and_back(case, bundle, tmp_path):
     # and back into an empty database of the first backend, from a bundle the other one exported
     again = tmp_path / "again.zip"
     other("bundle", "export", again).ok()
+    third = Cli(empty_database(kind, tmp_path, "third"), case.base.dir)
+    assert "checked against itself only" in third("bundle", "import", again).ok().out
     refused(case.run("bundle", "import", again), "holds events already")
     # a database whose events were deleted still holds the derived tables of the old log: refused too
     case.raw.sql(f"DELETE FROM {case.raw.table}")

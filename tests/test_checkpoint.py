@@ -327,3 +327,16 @@ def test_documented_example_is_frozen():
 def test_documented_example_matches_the_doc():
     doc = Path(__file__).resolve().parents[1] / "docs" / "checkpoint-format.md"
     assert "```\n" + DOC_EXAMPLE + "```" in doc.read_text(encoding="utf-8")
+
+
+def test_a_proof_document_says_what_its_roots_were_checked_against():
+    from ledger.proofs import b64, verify_proof_document
+
+    doc = {"type": "consistency", "size1": 13, "size2": 20, "root1": b64(root(STORE, 13)),
+           "root2": b64(root(STORE, 20)), "proof": [b64(h) for h in consistency_proof(STORE, 13, 20)]}
+    bare = verify_proof_document(doc)
+    # the arithmetic holds for the document's own roots, whoever made them: the verdict must not read as more
+    assert bare.startswith("the tree of size 13 is a prefix of the tree of size 20") and "no checkpoint was given" in bare
+    assert verify_proof_document(doc, [checkpoint(20)]).endswith("its root at size 20 matches your checkpoint")
+    assert verify_proof_document(doc, [checkpoint(13), checkpoint(20)]).endswith(
+        "its roots at sizes 13 and 20 match your checkpoints")
