@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import base64
-import sys
 
 import click
 
-from .context import Env
+from .context import Env, format_option
+from .render import verdict
 
 CHECKPOINTS = click.option("--checkpoint", "cp_paths", multiple=True, type=click.Path(dir_okay=False),
                            help="A checkpoint held outside the system (repeatable).")
@@ -48,7 +48,8 @@ def export(env: Env, path: str, replace: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--checkpoint", "cp_paths", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="A checkpoint held outside the system (repeatable; at least one).")
-def verify(path: str, cp_paths: tuple[str, ...]) -> None:
+@format_option(choices=("table", "json"))
+def verify(path: str, cp_paths: tuple[str, ...], fmt: str) -> None:
     """Verify a bundle with no database: every signature, signer and role, the Merkle tree against your
     checkpoints, and the replay of every closed year; exit 1 naming the first failure.
 
@@ -60,14 +61,10 @@ def verify(path: str, cp_paths: tuple[str, ...]) -> None:
 
     data = read_bundle(path)
     report = _verified(data, cp_paths)
-    if not report.ok:
-        more = f" (and {len(report.failures) - 1} more)" if len(report.failures) > 1 else ""
-        click.echo(f"FAILED: {report.failures[0]}{more}", err=True)
-        sys.exit(1)
-    click.echo(f"OK: ledger {data.manifest.ledger_id}, {report.size} events, {report.signatures_checked} "
-               f"signatures, {report.checkpoints_checked} checkpoints ({len(cp_paths)} yours), closed years "
-               f"replayed: {', '.join(map(str, report.closed_years)) or 'none'}; "
-               f"root {base64.b64encode(report.root).decode()}")
+    ok = (f"OK: ledger {data.manifest.ledger_id}, {report.size} events, {report.signatures_checked} signatures, "
+          f"{report.checkpoints_checked} checkpoints ({len(cp_paths)} yours), closed years replayed: "
+          f"{', '.join(map(str, report.closed_years)) or 'none'}; root {base64.b64encode(report.root).decode()}")
+    verdict(report, fmt, ok, {"ledger_id": data.manifest.ledger_id}, also=0)
 
 
 @bundle.command("import")

@@ -206,8 +206,8 @@ def sign_with_option(required: bool = True):
                         type=click.Path(dir_okay=False), help="Your private key file (env LEDGER_KEY).")
 
 
-def format_option(default: str = "table"):
-    return click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=default,
+def format_option(default: str = "table", choices: tuple[str, ...] = ("table", "json", "csv")):
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
                         show_default=True, help="Output format.")
 
 

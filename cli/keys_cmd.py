@@ -1,9 +1,11 @@
 """`ledger key …`: make and show Ed25519 key pairs."""
 from __future__ import annotations
 
+import json
+
 import click
 
-from .context import Env
+from .context import Env, format_option
 
 
 @click.group("key")
@@ -34,7 +36,8 @@ def key_new(env: Env, out_path: str) -> None:
 
 @key.command("show")
 @click.argument("path", type=click.Path(dir_okay=False))
-def key_show(path: str) -> None:
+@format_option(choices=("table", "json"))
+def key_show(path: str, fmt: str) -> None:
     """Print the key id (fingerprint) and public key of a .pub file.
 
     \b
@@ -45,7 +48,10 @@ def key_show(path: str) -> None:
     from ledger.signing import key_id_of_text
 
     text = load_public_text(path)
-    click.echo(f"{key_id_of_text(text)}  {text}")
+    if fmt == "json":
+        click.echo(json.dumps({"key_id": key_id_of_text(text), "public_key": text}, indent=1))
+    else:
+        click.echo(f"{key_id_of_text(text)}  {text}")
 
 
 COMMANDS = [key]

@@ -41,3 +41,26 @@ def _term_width() -> int:
     import shutil
 
     return shutil.get_terminal_size((160, 40)).columns
+
+
+def verdict(report, fmt: str, ok_line: str, extra: dict | None = None, also: int = 9) -> None:
+    """Print a verification report: as JSON, or its one-line verdict (on failure, the first one on stderr and up to
+    `also` more below it; with none, how many more on the same line); exit 1 if it failed."""
+    import base64
+
+    if fmt == "json":
+        click.echo(json.dumps({"ok": report.ok, **(extra or {}), "size": report.size,
+                               "root": base64.b64encode(report.root).decode(),
+                               "signatures_checked": report.signatures_checked,
+                               "checkpoints_checked": report.checkpoints_checked,
+                               "closed_years_replayed": report.closed_years,
+                               "failures": [str(f) for f in report.failures]}, ensure_ascii=False, indent=1))
+    elif report.ok:
+        click.echo(ok_line)
+    else:
+        more = len(report.failures) - 1
+        click.echo(f"FAILED: {report.failures[0]}" + (f" (and {more} more)" if more and not also else ""), err=True)
+        for failure in report.failures[1:1 + also]:
+            click.echo(f"  also: {failure}", err=True)
+    if not report.ok:
+        sys.exit(1)

@@ -178,3 +178,27 @@ def test_tampered_bundle_is_not_imported(case, bundle, tmp_path):
     refused(target("bundle", "import", forged), "position 7")
     refused(target("bundle", "import", bundle, "--checkpoint", case.cp("cp_fork_missing")), "cp_fork_missing")
     refused(target("log"), "no ledger")
+
+
+def test_offline_verdicts_print_json(case, bundle, tmp_path):
+    cp = case.cp("cp_full")
+    done = offline("bundle", "verify", str(bundle), "--checkpoint", cp, "--format", "json", cwd=tmp_path)
+    got = json.loads(done.stdout)
+    assert done.returncode == 0 and got["ok"] and got["size"] == SIZE and got["failures"] == []
+    assert got["root"] == json.loads(case.run("verify", "--format", "json").ok().out)["root"]
+    cut = rewrite(bundle, tmp_path / "cut.zip", events=lambda lines: lines[:-1],
+                  manifest=lambda m: dict(m, size=SIZE - 1))
+    done = offline("bundle", "verify", str(cut), "--checkpoint", cp, "--format", "json", cwd=tmp_path)
+    got = json.loads(done.stdout)
+    assert done.returncode == 1 and not got["ok"] and any("missing" in f for f in got["failures"])
+
+    proof = tmp_path / "proof.json"
+    proof.write_text(case.run("prove", "inclusion", "1", "--checkpoint", cp).ok().out, encoding="utf-8")
+    done = offline("verify-proof", str(proof), "--checkpoint", cp, "--format", "json", cwd=tmp_path)
+    got = json.loads(done.stdout)
+    assert done.returncode == 0 and got["ok"] and got["type"] == "inclusion" and got["checkpoint_sizes"] == [SIZE]
+    assert got["verdict"].endswith(f"its root at size {SIZE} matches your checkpoint")
+
+    public = case.base.keys["office"] + ".pub"
+    shown = json.loads(offline("key", "show", public, "--format", "json", cwd=tmp_path).stdout)
+    assert shown["key_id"].startswith("ed25519:") and shown["public_key"] in Path(public).read_text()
