@@ -161,3 +161,14 @@ def test_carried_over_adjustment_uses_its_own_years_rule_when_given(bp):
     facts = Facts(2017, adjustments=(adj("财政局", "市直-8", rank="1", origin=2016),))
     assert score_year(bp, facts).unit("财政局").terms["dept"] == 5
     assert score_year(bp, facts, {2016: older}).unit("财政局").terms["dept"] == 6
+
+
+def test_a_carried_over_adjustment_counts_against_the_receiving_years_unit_cap(hy):
+    # HY 单个部门加(减)分最多不超过10分: 2017's own +3 +3 +3 and a +2 carried from 2016 reach 11, capped at 10; the
+    # rule's own pooling keeps the carried one apart (its year's counted adjustments are not re-read)
+    own = [adj("财政局", "重大创新", points="3", submitted=f"2017-12-0{d}T02:00:00Z") for d in (1, 2, 3)]
+    carried = adj("财政局", "重大创新", points="2", origin=2016)
+    result = score_year(hy, Facts(2017, adjustments=(*own, carried))).unit("财政局")
+    assert result.total == 10 and sum(e.counted for e in result.adjustments) == 10
+    late = next(e for e in result.adjustments if e.carried_from == 2016)
+    assert (late.points, late.counted) == (2, 1)  # the last to come into force gives way to the net cap
