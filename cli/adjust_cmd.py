@@ -140,7 +140,7 @@ def reject(env: Env, adjustment_id, reason, role, key_path, out_path) -> None:
 
     ledger = env.ledger()
     key = env.key(key_path)
-    plan = approval_plan(ledger, key.key_id, [adjustment_id], role)[0]
+    plan = approval_plan(ledger, key.key_id, [adjustment_id], role, verb="reject")[0]
     emit(env, "adjustment.rejected", {"role": plan.role, "reason": reason}, key, out_path, plan.stream)
 
 

@@ -15,8 +15,9 @@ from .render import verdict
 @sign_with_option(required=False)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the signed checkpoint here.")
 @click.option("--note", default="", help="Why this checkpoint (e.g. 2017年度考核结果通报).")
+@click.option("--replace", is_flag=True, help="Write over --out if it exists (else an existing file is refused).")
 @click.pass_context
-def checkpoint(ctx: click.Context, key_path: str | None, out_path: str | None, note: str) -> None:
+def checkpoint(ctx: click.Context, key_path: str | None, out_path: str | None, note: str, replace: bool) -> None:
     """Sign the log's size and Merkle root as a checkpoint note (publish it; auditors keep it).
 
     \b
@@ -28,6 +29,10 @@ def checkpoint(ctx: click.Context, key_path: str | None, out_path: str | None, n
         return
     if not key_path:
         raise click.UsageError("give --sign-with KEYFILE")
+    if out_path and os.path.exists(out_path) and not replace:  # a checkpoint someone holds or cosigned is evidence
+        from ledger.errors import Refused
+
+        raise Refused(f"{out_path} exists already; name a new file, or pass --replace to write over it")
     from ledger.proofs import make_checkpoint
 
     env: Env = ctx.obj

@@ -62,5 +62,8 @@ def verdict(report, fmt: str, ok_line: str, extra: dict | None = None, also: int
         click.echo(f"FAILED: {report.failures[0]}" + (f" (and {more} more)" if more and not also else ""), err=True)
         for failure in report.failures[1:1 + also]:
             click.echo(f"  also: {failure}", err=True)
+        if also and more > also:  # the last ones (a missing tail, a checkpoint's root) may be the decisive ones
+            click.echo(f"  and {more - also} more (--format json lists every one); the last: {report.failures[-1]}",
+                       err=True)
     if not report.ok:
         sys.exit(1)

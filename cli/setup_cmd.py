@@ -52,10 +52,12 @@ def signatory() -> None:
               help="office, department, auditor, inspector, or a role the scheme declares (repeatable).")
 @click.option("--public-key", "pub_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--valid-from", default=None, metavar="TIME", callback=not_empty, help="Default: the signing time.")
+@click.option("--unlisted", is_flag=True,
+              help="Allow a role that no adopted scheme declares yet (one a scheme still to be adopted declares).")
 @sign_with_option()
 @out_option()
 @click.pass_obj
-def signatory_add(env: Env, person, department, roles, pub_path, valid_from, key_path, out_path) -> None:
+def signatory_add(env: Env, person, department, roles, pub_path, valid_from, unlisted, key_path, out_path) -> None:
     """Register a signatory's public key with roles (signed by the office).
 
     \b
@@ -71,6 +73,13 @@ def signatory_add(env: Env, person, department, roles, pub_path, valid_from, key
         signing_time(env.signed_at)
     act = {"key_id": key_id_of_text(text), "public_key": text, "person": person, "department": department,
            "roles": list(roles), "valid_from": start}
+    if not unlisted:  # a key's roles cannot be changed once registered: a misspelt one is refused before signing
+        from ledger.errors import Refused
+        from projections.roles import unnamed_role_problem
+
+        problem = unnamed_role_problem(env.ledger().store, roles)
+        if problem:
+            raise Refused(problem)
     emit(env, "signatory.added", act, key_path, out_path)
 
 
@@ -108,7 +117,7 @@ def signatory_list(env: Env, fmt: str) -> None:
 
 @click.group("scheme")
 def scheme() -> None:
-    """Adopt and show a year's assessment scheme (考核方案).
+    """Adopt a year's assessment scheme (考核方案).
 
     \b
     Example:
@@ -138,6 +147,11 @@ def scheme_adopt(env: Env, path, note, key_path, out_path) -> None:
     if note:
         act["note"] = note
     emit(env, "scheme.adopted", act, key_path, out_path)
+    if not out_path:
+        from projections.roles import holders_of_unnamed_roles
+
+        for line in holders_of_unnamed_roles(env.ledger().store):
+            click.echo(f"note: {line} (misspelt? revoke the key and register it again)", err=True)
 
 
 @click.command("submit")

@@ -101,12 +101,11 @@ def prove_inclusion(ledger, event_ref: str, cp: Checkpoint) -> dict:
     row = rows[0]
     if row.seq > cp.size:
         raise Refused(f"event {event_ref} is at position {row.seq}, after the checkpoint's size {cp.size}")
-    if ledger.root_at(cp.size) != cp.root:
-        raise CheckpointError("the checkpoint's root is not this log's root at its size")
+    _matching(ledger, cp)
     leaf = ledger.index.leaf_hash(row.seq)
-    return {"type": "inclusion", "ledger": cp.ledger_id, "event_id": row.event_id, "position": row.seq,
-            "leafIdx": row.seq - 1, "treeSize": cp.size, "root": b64(cp.root), "leafHash": b64(leaf),
-            "proof": [b64(h) for h in ledger.index.inclusion_proof(row.seq - 1, cp.size)]}
+    return _holding({"type": "inclusion", "ledger": cp.ledger_id, "event_id": row.event_id, "position": row.seq,
+                     "leafIdx": row.seq - 1, "treeSize": cp.size, "root": b64(cp.root), "leafHash": b64(leaf),
+                     "proof": [b64(h) for h in ledger.index.inclusion_proof(row.seq - 1, cp.size)]})
 
 
 def prove_consistency(ledger, old: Checkpoint, new: Checkpoint) -> dict:
@@ -116,13 +115,35 @@ def prove_consistency(ledger, old: Checkpoint, new: Checkpoint) -> dict:
             raise CheckpointError(f"checkpoint is for ledger {cp.ledger_id}, not {ledger.ledger_id}")
     if old.size > new.size:
         raise Refused("the old checkpoint is larger than the new one")
-    size = ledger.log_size()
     for cp in (old, new):
-        if cp.size > size or ledger.root_at(cp.size) != cp.root:
-            raise CheckpointError(f"checkpoint of size {cp.size} does not match this log")
+        _matching(ledger, cp)
     proof = ledger.index.consistency_proof(old.size, new.size) if 0 < old.size < new.size else []
-    return {"type": "consistency", "ledger": new.ledger_id, "size1": old.size, "size2": new.size,
-            "root1": b64(old.root), "root2": b64(new.root), "proof": [b64(h) for h in proof]}
+    return _holding({"type": "consistency", "ledger": new.ledger_id, "size1": old.size, "size2": new.size,
+                     "root1": b64(old.root), "root2": b64(new.root), "proof": [b64(h) for h in proof]})
+
+
+def _matching(ledger, cp: Checkpoint) -> None:
+    """Refuse a checkpoint beyond the log, or whose root is not the log's at its size (as the Merkle nodes give it)."""
+    size = ledger.log_size()
+    if cp.size > size:
+        raise CheckpointError(f"the checkpoint of size {cp.size} is beyond the log, which holds {size} events "
+                              "(events were removed or the store was rolled back)")
+    if ledger.root_at(cp.size) != cp.root:
+        raise CheckpointError(f"checkpoint of size {cp.size} does not match this log's Merkle root at that size, as "
+                              "the derived nodes give it: `ledger verify --checkpoint FILE` tells whether events "
+                              "changed")
+
+
+def _holding(doc: dict) -> dict:
+    """The proof, once it is checked to hold: a proof is built from the derived index and Merkle nodes, which an
+    edit could make lead elsewhere; none is handed out that would make an untouched event look altered."""
+    try:
+        verify_proof_document(doc)
+    except ProofError as exc:
+        raise CheckpointError(f"the proof built from the log index and its Merkle nodes does not hold ({exc}): "
+                              "they were edited or damaged, not necessarily the events; `ledger verify` checks the "
+                              "events themselves") from None
+    return doc
 
 
 def verify_proof_document(doc: dict, checkpoints: list[Checkpoint] = ()) -> str:

@@ -24,8 +24,12 @@ def close_act(ledger, year: int, key_id: str, role: str | None = None) -> dict:
     roles = year_state.scheme.closing_roles or ("office",)
     open_roles = [r for r in roles if r not in {c.role for c in year_state.closes}]
     mine = [r for r in open_roles if r in signer.roles]
+    if role is not None and role not in mine:
+        why = ("it has signed already" if role in roles else "the close does not need it") if role in signer.roles \
+            else f"{signer.person} does not hold it"
+        raise Refused(f"cannot sign the close of {year} as {role}: {why} (it still needs {', '.join(open_roles)})")
     if role is not None:
-        mine = [role] if role in mine else []
+        mine = [role]
     if not mine:
         raise Refused(f"closing {year} still needs {', '.join(open_roles)}; {signer.person} holds "
                       f"{', '.join(signer.roles)}")

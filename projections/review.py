@@ -111,9 +111,10 @@ def pending(state: LogState, key_id: str | None = None, year: int | None = None)
     return out
 
 
-def approval_plan(ledger, key_id: str, ids: list[str], role: str | None) -> list[Waiting]:
-    """What approving (or rejecting) `ids` with this key would sign; refuses before anything is signed. Reads the
-    read models' rows of each adjustment's unit only (a province holds hundreds of thousands of adjustments)."""
+def approval_plan(ledger, key_id: str, ids: list[str], role: str | None, verb: str = "approve") -> list[Waiting]:
+    """What approving (or, `verb` "reject", rejecting) `ids` with this key would sign; refuses before anything is
+    signed. Reads the read models' rows of each adjustment's unit only (a province holds hundreds of thousands of
+    adjustments)."""
     plans, named, states = [], set(), {}
     for ref in ids:
         stream = ledger.resolve(ref, "adjustment.proposed", "adjustment")
@@ -134,10 +135,11 @@ def approval_plan(ledger, key_id: str, ids: list[str], role: str | None) -> list
         if item is None:
             adj = state.adjustments[sid]
             raise Refused(f"adjustment {sid} is {adj.status(state.year(adj.year).scheme.rule(adj.rule).approvers)}; "
-                          "nothing to approve")
+                          f"nothing to {verb}")
         adj = state.adjustments[sid]
         if adj.proposer_person == signer.person:
-            raise Refused(f"{signer.person} proposed adjustment {sid} and may not approve it")
+            raise Refused(f"{signer.person} proposed adjustment {sid} and may not {verb} it"
+                          + (" (a proposer withdraws it with `ledger adjust rescind`)" if verb == "reject" else ""))
         if adj.approved_by(signer.person):
             raise Refused(f"{signer.person} has approved adjustment {sid} already")
         candidates = [r for r in item.missing if r in signer.roles]

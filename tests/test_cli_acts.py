@@ -200,6 +200,8 @@ def test_self_approval_refused(run, keys, tmp_path):
     adj = _propose(run, {"both": both}, key="both")
     before = run.positions()
     refused(run("adjust", "approve", adj, "--sign-with", both, "--yes"), "may not approve")
+    refused(run("adjust", "reject", adj, "--reason", "撤回", "--sign-with", both),
+            f"proposed adjustment {adj} and may not reject it (a proposer withdraws it with `ledger adjust rescind`)")
     assert run.positions() == before
 
 

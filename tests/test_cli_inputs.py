@@ -162,6 +162,17 @@ def test_a_failed_checkpoint_leaves_no_file(hy):
     assert not out.exists()
 
 
+def test_a_checkpoint_file_held_is_not_overwritten_unless_asked(hy):
+    out = hy.dir / "cp-held.txt"
+    out.write_text("a checkpoint an auditor cosigned\n", encoding="utf-8")
+    refused_unchanged(hy, ["checkpoint", "--sign-with", hy.keys["office"], "--out", out],
+                      "exists already; name a new file, or pass --replace to write over it")
+    assert out.read_text(encoding="utf-8") == "a checkpoint an auditor cosigned\n"
+    before = hy.run.positions()
+    hy.run("checkpoint", "--sign-with", hy.keys["office"], "--out", out, "--replace").ok()
+    assert out.read_text(encoding="utf-8").startswith("kaohe-ledger/") and hy.run.positions() == before + 1
+
+
 # ---- 6. arguments that are not UTF-8 -------------------------------------------------------------------------------
 
 def test_an_argument_that_is_not_utf8_is_named(hy):

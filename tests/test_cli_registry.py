@@ -118,3 +118,29 @@ def test_wrong_passphrase_and_missing_option(run):
     refused(res, "wrong passphrase")
     res = run("signatory", "revoke", "--reason", "r")
     assert res.code == 2 and "Traceback" not in res.err
+
+
+def test_a_role_no_adopted_scheme_declares_is_refused_or_noted(run, tmp_path):
+    from tests.hy_ledger import hy_text
+
+    office = _init(run)
+    before = run.key("before")
+    # before any scheme nothing can be checked; adopting one names the holder of a role it does not declare
+    run("signatory", "add", "--person", "欧杏", "--role", "组员", "--public-key", before + ".pub",
+        "--sign-with", office).ok()
+    scheme = tmp_path / "hy.toml"
+    scheme.write_text(hy_text(), encoding="utf-8")
+    adopted = run("scheme", "adopt", scheme, "--sign-with", office).ok()
+    assert "note: 欧杏" in adopted.err and "holds 组员, which no adopted scheme declares" in adopted.err
+    # once a scheme is adopted, a misspelt role is refused before it is signed (a key's roles cannot change)
+    typo, size = run.key("typo"), run.positions()
+    refused(run("signatory", "add", "--person", "刘分管", "--role", "组 长", "--public-key", typo + ".pub",
+                "--sign-with", office), "role 组 长 is declared by no adopted scheme (they declare 组长; built in: "
+            "office, department, auditor, inspector)")
+    assert run.positions() == size
+    run("signatory", "add", "--person", "刘分管", "--role", "组长", "--public-key", typo + ".pub",
+        "--sign-with", office).ok()
+    later = run.key("later")  # a role of a scheme still to be adopted, on purpose
+    run("signatory", "add", "--person", "王新", "--role", "督查组", "--unlisted", "--public-key", later + ".pub",
+        "--sign-with", office).ok()
+    assert run.positions() == size + 2

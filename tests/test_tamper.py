@@ -33,7 +33,7 @@ from ledger.checkpoint import Checkpoint, add_signature, parse
 from ledger.keys import load_private
 from ledger.protection import drop_statements
 from ledger.signing import sign_envelope
-from tests.cliharness import PASS_ENV, PASSPHRASE, Cli
+from tests.cliharness import PASS_ENV, PASSPHRASE, Cli, refused
 from tests.hy_ledger import OTHER, UNIT, build
 
 SIZE = 15
@@ -354,6 +354,18 @@ def test_edited_event_id_in_the_log_index_is_named(case):
     # receipts and the read models take event ids from the index: an id edited there must not go unseen
     case.raw.sql("UPDATE kaohe_log SET event_id = ? WHERE seq = 6", ("ab" * 32,))
     failed(case.verify(), "position 6", "the log index names it abababababab", "index was edited")
+
+
+def test_edited_merkle_nodes_yield_no_false_proof(case):
+    # the proofs are built from the derived Merkle nodes: an edited node must not make an untouched event look altered
+    good = case.run("prove", "inclusion", "2", "--checkpoint", case.cp("cp_full")).ok().out
+    case.raw.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 0 AND idx = 0", (bytes(32),))
+    refused(case.run("prove", "inclusion", "2", "--checkpoint", case.cp("cp_full")),
+            "the proof built from the log index and its Merkle nodes does not hold")
+    case.raw.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 1 AND idx = 4", (bytes(32),))  # leaves 9 and 10
+    refused(case.run("prove", "consistency", "--old", case.cp("cp_a"), "--new", case.cp("cp_full")),
+            "checkpoint of size 10 does not match this log's Merkle root at that size, as the derived nodes give it")
+    assert '"leafIdx": 1' in good
 
 
 # ---- crashes are not tampering --------------------------------------------------------------------------------------

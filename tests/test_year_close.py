@@ -46,6 +46,10 @@ def test_close_freezes_the_year_and_carries_late_approvals_over(run, keys, tmp_p
     refused(run("score", "record", "--year", "2017", "--unit", UNIT, "--indicator", "指标评估", "--points", "79",
                 "--note", "n", "--sign-with", keys["kh"]), "being closed")
     refused(run("year", "close", "2017", "--sign-with", keys["office"]), "still needs 组长")
+    refused(run("year", "close", "2017", "--sign-with", keys["office"], "--role", "组长"),
+            "does not hold it (it still needs 组长)")
+    refused(run("year", "close", "2017", "--sign-with", keys["office"], "--role", "office"),
+            "cannot sign the close of 2017 as office: it has signed already (it still needs 组长)")
     assert run.positions() == before
     run("year", "close", "2017", "--sign-with", keys["zz"]).ok()
     published = _grades(run)
