@@ -373,7 +373,8 @@ def test_edited_merkle_nodes_yield_no_false_proof(case):
 def test_index_left_behind_by_a_crash_is_not_tampering(case):
     case.raw.drop_index(keep=SIZE - 4)
     case.verify("cp_full").ok()
-    case.run("checkpoint", "--sign-with", case.base.keys["office"], "--out", case.cp("cp_next")).ok()
+    case.run("checkpoint", "--sign-with", case.base.keys["office"], "--out", case.cp("cp_next"),
+             "--replace").ok()  # cp_next is this module's scratch file, shared by its tests
     assert parse(Path(case.cp("cp_next")).read_text(encoding="utf-8")).size == SIZE
     case.verify("cp_full", "cp_next").ok()
 
@@ -401,7 +402,8 @@ def test_process_killed_mid_append_is_not_tampering(case):
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert len(case.raw.rows()) == SIZE + 1
     case.verify("cp_full").ok()  # the store is ahead of its index: not a failure
-    case.run("checkpoint", "--sign-with", case.base.keys["office"], "--out", case.cp("cp_next")).ok()
+    case.run("checkpoint", "--sign-with", case.base.keys["office"], "--out", case.cp("cp_next"),
+             "--replace").ok()  # cp_next is this module's scratch file, shared by its tests
     assert parse(Path(case.cp("cp_next")).read_text(encoding="utf-8")).size == SIZE + 1
     res = case.verify("cp_full", "cp_next").ok()
     assert res.out.startswith(f"OK: {SIZE + 2} events")
