@@ -19,7 +19,10 @@ def _results(env: Env, year: int, as_of: str | None, group: str | None = None, u
     ledger = env.ledger()
     ledger.ledger_id
     # one group's rows are the same computed alone (ranks and grades are per group): read only its units' facts
-    return year_view(ledger, year, as_of, None if group is None else [group], unit)
+    results = year_view(ledger, year, as_of, None if group is None else [group], unit)
+    if results.warning:
+        click.echo(results.warning, err=True)
+    return results
 
 
 @click.command("scores")

@@ -71,7 +71,10 @@ def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | N
             groups = None  # the results say the year has no scheme
         elif unit is not None:
             groups = [*(groups or ()), ystate.scheme.group_of(unit).name]
-        return year_results(state, year, groups)
+        results = year_results(state, year, groups)
+        if groups is None and ystate.closes:  # the whole year of a closing or closed year: what its close signed
+            results.warning = results.unlike_close(ystate.closes[0].result_sha256)
+        return results
 
 
 def consequences_view(ledger, year: int, as_of: str | None = None, groups: list[str] | None = None) -> list:

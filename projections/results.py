@@ -29,6 +29,7 @@ class YearResults:
     close_position: int | None = None
     closed: bool = False
     outside_ranks: dict[str, int] = field(default_factory=dict)
+    warning: str | None = None  # set by a view whose result differs from what the year's close signed
 
     def rows(self, group: str | None = None) -> list[dict]:
         """One row per unit, by group (in scheme order) then rank then name: the published table."""
@@ -57,6 +58,15 @@ class YearResults:
     def result_hash(self) -> str:
         """SHA-256 of the RFC 8785 bytes of {year, table}."""
         return sha256_hex(canonical({"year": self.year, "table": self.table()}))
+
+    def unlike_close(self, signed: str) -> str | None:
+        """Why this whole year's result, read from the read models, is not the one its close signed; or None."""
+        digest = self.result_hash()
+        if digest == signed:
+            return None
+        return (f"warning: these {self.year} results hash to {digest[:16]}…, but the year's close signed "
+                f"{signed[:16]}…: the read models differ from the log (`ledger verify` names where; `ledger rebuild` "
+                "restores them from the log)")
 
     def unit(self, name: str) -> UnitScore:
         return self.scores.unit(name)

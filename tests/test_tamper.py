@@ -368,6 +368,17 @@ def test_edited_merkle_nodes_yield_no_false_proof(case):
     assert '"leafIdx": 1' in good
 
 
+def test_a_closed_years_view_warns_when_the_read_models_disagree_with_its_close(case):
+    # the whole year's result is what the close signed: a view computed from edited read models must say it differs
+    clean = case.run("grades", "--year", "2017").ok()
+    assert "warning" not in clean.err
+    case.raw.sql("DELETE FROM rm_values WHERE pos = 6")  # the first score
+    res = case.run("grades", "--year", "2017", "--format", "json").ok()
+    assert res.err.startswith("warning: these 2017 results hash to") and "the read models differ from the log" in res.err
+    assert "the read models differ" in case.run("scores", "--year", "2017").ok().err
+    failed(case.verify(), "position 6", "read models")
+
+
 # ---- crashes are not tampering --------------------------------------------------------------------------------------
 
 def test_index_left_behind_by_a_crash_is_not_tampering(case):
