@@ -188,6 +188,23 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
     return report, source
 
 
+def node_problems(tree: MemoryNodeStore, stored: Iterable[tuple[int, int, bytes]], most: int = 10) -> list[str]:
+    """The stored Merkle nodes (level, idx, hash) whose hash is not the recomputed tree's (the first `most`, then a
+    count). A node beyond the recomputed tree is left to the checks of the log index (a store behind its index)."""
+    wrong, count = [], 0
+    for level, idx, h in stored:
+        if level < len(tree.levels) and idx < len(tree.levels[level]) and tree.levels[level][idx] != h:
+            count += 1
+            if count <= most:
+                first, last = idx * (1 << level) + 1, (idx + 1) * (1 << level)
+                wrong.append(f"the stored Merkle node over positions {first} to {last} (level {level}) differs "
+                             "from the tree the events give: the node table was edited (proofs built from it do "
+                             "not hold; `prove` refuses them)")
+    if count > most:
+        wrong.append(f"and {count - most} more stored Merkle nodes differ from the tree the events give")
+    return wrong
+
+
 # ---- the stored events as bytes: read once, decoded once per process -----------------------------------------------
 
 def stored_acts(store, batch: int = 2000) -> Iterator[tuple[StoredAct, bytes]]:

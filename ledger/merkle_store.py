@@ -8,7 +8,7 @@ the code unchanged.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from sqlalchemy import BigInteger, Column, Connection, Integer, LargeBinary, MetaData, Table, and_, func, or_, select
 
@@ -99,3 +99,18 @@ def inclusion_proof(conn: Connection, index: int, size: int) -> list[bytes]:
 def consistency_proof(conn: Connection, old: int, new: int) -> list[bytes]:
     """RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new` leaves."""
     return merkle.consistency_proof(SqlNodeStore(conn), old, new)
+
+
+def stored_nodes(engine, batch: int = 20_000) -> Iterator[tuple[int, int, bytes]]:
+    """Every stored node as (level, idx, hash), for comparison with a recomputed tree; never trusted."""
+    conn = engine.raw_connection()  # the driver's rows: two million through SQLAlchemy's cost seconds
+    try:
+        cursor = conn.cursor()
+        cursor.execute(f"SELECT level, idx, hash FROM {merkle_nodes.name} ORDER BY level, idx")
+        while rows := cursor.fetchmany(batch):
+            for level, idx, h in rows:
+                yield int(level), int(idx), bytes(h)
+        cursor.close()
+    finally:
+        conn.close()
+

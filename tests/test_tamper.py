@@ -366,6 +366,8 @@ def test_edited_merkle_nodes_yield_no_false_proof(case):
     refused(case.run("prove", "consistency", "--old", case.cp("cp_a"), "--new", case.cp("cp_full")),
             "checkpoint of size 10 does not match this log's Merkle root at that size, as the derived nodes give it")
     assert '"leafIdx": 1' in good
+    failed(case.verify(), "the stored Merkle node over positions 1 to 1 (level 0) differs from the tree the events "
+           "give: the node table was edited")
 
 
 def test_a_closed_years_view_warns_when_the_read_models_disagree_with_its_close(case):
