@@ -234,7 +234,7 @@ def check_act_fields(envelope: dict) -> ActSpec:
         if name in act:
             check_name(act[name], name)
     if "year" in act and not 1900 <= act["year"] <= 2999:
-        raise Refused(f"year {act['year']} is out of range")
+        raise Refused(f"year {act['year']} is out of range (1900 to 2999)")
     return spec
 
 

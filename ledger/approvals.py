@@ -92,7 +92,8 @@ def check_decision(ctx: Context) -> None:
         raise Refused("a decision opens a new stream; this one exists already")
     year = adopted_year(ctx)
     if year.closing:
-        raise Refused(f"year {year.year} is closed; its grades can no longer change")
+        raise Refused(f"year {year.year} is {'closed' if year.closed else 'being closed'}; its grades can no longer "
+                      "change")
     scheme, act = year.scheme, ctx.act
     group = scheme.group_of(act["unit"])
     need_role(ctx, *scheme.decision_roles_for(act["unit"], act["kind"]))
@@ -109,7 +110,8 @@ def check_decision_revoked(ctx: Context) -> None:
     if any(env["type"] == "decision.revoked" for env, _ in ctx.stream_acts):
         raise Refused("this decision was revoked already")
     if ctx.year.closing:
-        raise Refused(f"year {ctx.year.year} is closed; its grades can no longer change")
+        raise Refused(f"year {ctx.year.year} is {'closed' if ctx.year.closed else 'being closed'}; its grades can no "
+                      "longer change")
     need_role(ctx, *ctx.year.scheme.decision_roles_for(ctx.decision["unit"], ctx.decision["kind"]))
     if not ctx.act["reason"].strip():
         raise Refused("revoking a decision needs a reason")

@@ -162,6 +162,11 @@ def test_a_failed_checkpoint_leaves_no_file(hy):
     assert not out.exists()
 
 
+def test_a_year_out_of_range_names_the_range(hy):
+    refused_unchanged(hy, ["score", "record", "--year", "17", *SCORE[4:], "--points", "1", "--sign-with", hy.keys["kh"]],
+                      "year 17 is out of range (1900 to 2999)")
+
+
 def test_a_checkpoint_file_held_is_not_overwritten_unless_asked(hy):
     out = hy.dir / "cp-held.txt"
     out.write_text("a checkpoint an auditor cosigned\n", encoding="utf-8")

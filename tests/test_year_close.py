@@ -46,6 +46,9 @@ def test_close_freezes_the_year_and_carries_late_approvals_over(run, keys, tmp_p
     refused(run("score", "record", "--year", "2017", "--unit", UNIT, "--indicator", "指标评估", "--points", "79",
                 "--note", "n", "--sign-with", keys["kh"]), "being closed")
     refused(run("year", "close", "2017", "--sign-with", keys["office"]), "still needs 组长")
+    refused(run("decide", "--year", "2017", "--unit", UNIT, "--kind", "fault", "--value",
+                "工作未落实被党中央、国务院通报批评", "--reason", "r", "--sign-with", keys["office"]),
+            "year 2017 is being closed; its grades can no longer change")  # as scores say it
     refused(run("year", "close", "2017", "--sign-with", keys["office"], "--role", "组长"),
             "does not hold it (it still needs 组长)")
     refused(run("year", "close", "2017", "--sign-with", keys["office"], "--role", "office"),
@@ -70,7 +73,8 @@ def test_close_freezes_the_year_and_carries_late_approvals_over(run, keys, tmp_p
     assert total(run, OTHER, 2018) == "0.00"
 
     refused(run("decide", "--year", "2017", "--unit", UNIT, "--kind", "fault", "--value",
-                "工作未落实被党中央、国务院通报批评", "--reason", "r", "--sign-with", keys["office"]), "closed")
+                "工作未落实被党中央、国务院通报批评", "--reason", "r", "--sign-with", keys["office"]),
+            "year 2017 is closed; its grades can no longer change")
     refused(run("year", "close", "2017", "--sign-with", keys["office"]), "closed already")
     report = json.loads(run("verify", "--format", "json").ok().out)
     assert report["ok"] and report["closed_years_replayed"] == [2017]
