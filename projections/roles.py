@@ -12,7 +12,8 @@ from .readstate import registry_and_years
 def unnamed_role_problem(store, roles: Iterable[str]) -> str | None:
     """Why registering `roles` is refused once a scheme is adopted (a role no adopted scheme declares), or None."""
     declared = _declared(registry_and_years(store))
-    unknown = [role for role in roles if role not in set(BUILTIN_ROLES).union(*declared)]
+    named = set(BUILTIN_ROLES).union(*declared)
+    unknown = [role for role in roles if role not in named]
     if not declared or not unknown:
         return None  # before any scheme, the roles a scheme will declare cannot be checked yet
     names = sorted(set().union(*declared))
