@@ -1,6 +1,6 @@
 """Run the whole test suite on SQLite and on a real PostgreSQL server that this script starts and stops itself.
 
-Usage: python tests/run_suite.py [pytest args…]
+Usage: python tests/run_suite.py [pytest args…]   (one worker per core; pass -n 0 to run in one process)
 
 It installs Debian's PostgreSQL when `initdb` is missing (apt-get, as root), runs the server as the unprivileged
 `postgres` user in a temporary data directory on a free loopback port, exports LEDGER_TEST_PG for the tests, and
@@ -88,12 +88,19 @@ def temporary_postgres(prefix: str = "kaohe-pg-"):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def parallel(args: list[str]) -> list[str]:
+    """One pytest worker per core, a test file's tests kept on one worker (its module fixtures are built once)."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args):
+        return []
+    return ["-n", "auto", "--dist", "loadfile"]
+
+
 def main() -> int:
     with temporary_postgres() as url:
         env = dict(os.environ, LEDGER_TEST_PG=url)
         print(f"PostgreSQL started on {url.rsplit('@', 1)[1].rsplit('/', 1)[0]}", flush=True)
         t0 = time.monotonic()
-        code = subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
+        code = subprocess.call([sys.executable, "-m", "pytest", *parallel(sys.argv[1:]), *sys.argv[1:]], env=env)
         print(f"suite finished in {time.monotonic() - t0:.0f} s", flush=True)
         return code
 
