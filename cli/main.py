@@ -41,11 +41,11 @@ def cli(ctx: click.Context, db: str, passphrase_env: str | None, signed_at: str 
 
 
 def _register() -> None:
-    from . import (acts_cmd, adjust_cmd, audit_cmd, bundle_cmd, demo, history_cmd, keys_cmd, maintenance_cmd,
-                   read_cmd, results_cmd, setup_cmd, sheets_cmd)
+    from . import (acts_cmd, adjust_cmd, appeal_cmd, audit_cmd, bundle_cmd, demo, history_cmd, keys_cmd,
+                   maintenance_cmd, read_cmd, results_cmd, setup_cmd, sheets_cmd)
 
-    for module in (keys_cmd, setup_cmd, acts_cmd, adjust_cmd, read_cmd, results_cmd, audit_cmd, bundle_cmd, demo,
-                   history_cmd, sheets_cmd, maintenance_cmd):
+    for module in (keys_cmd, setup_cmd, acts_cmd, adjust_cmd, read_cmd, results_cmd, appeal_cmd, audit_cmd,
+                   bundle_cmd, demo, history_cmd, sheets_cmd, maintenance_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

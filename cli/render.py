@@ -13,7 +13,7 @@ def render(rows: list[dict], columns: list[str], fmt: str, title: str | None = N
            headers: dict[str, str] | None = None) -> None:
     """Print rows in the chosen format; colours only when stdout is a terminal."""
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        render_json(rows)
         return
     if fmt == "csv":
         buf = io.StringIO()
@@ -35,6 +35,11 @@ def render(rows: list[dict], columns: list[str], fmt: str, title: str | None = N
     console = Console(width=max(120, min(200, _term_width())), no_color=not sys.stdout.isatty(),
                       highlight=False, soft_wrap=False)
     console.print(table)
+
+
+def render_json(value) -> None:
+    """Print a JSON document as every read command prints one."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=1))
 
 
 def _term_width() -> int:

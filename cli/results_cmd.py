@@ -125,12 +125,37 @@ def grades(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
 
 @click.group("year")
 def year_group() -> None:
-    """Close an assessment year.
+    """Publish an assessment year's results (公示) and close it.
 
     \b
     Example:
+      ledger year publish 2017 --sign-with office.key
       ledger year close 2017 --sign-with office.key
     """
+
+
+@year_group.command("publish")
+@click.argument("year", type=WHOLE)
+@click.option("--note", default=None, help="Where and how the results were made known (e.g. 公示 on the site).")
+@sign_with_option()
+@out_option()
+@click.pass_obj
+def year_publish(env: Env, year: int, note: str | None, key_path: str, out_path: str | None) -> None:
+    """Sign the notice of a year's results as they stand now (position and result hash): units may appeal within
+    the scheme's `[appeals] days` of it (default 10), and the year closes only after that period.
+
+    \b
+    Example:
+      ledger year publish 2017 --note "区政府网站公示" --sign-with office.key
+    """
+    from ledger.appeals import appeal_window_end
+    from projections.appeals import publish_act
+
+    act = publish_act(env.ledger(), year, note)
+    emit(env, "results.published", act, key_path, out_path)
+    if not out_path:
+        click.echo(f"Results of {year} at position {act['position']}: sha256 {act['result_sha256']}; appeals until "
+                   f"{appeal_window_end(env.ledger().year(year))}")
 
 
 @year_group.command("close")

@@ -10,6 +10,7 @@ import binascii
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from .act_context import ActSpec, Context, check_correction, need_role, open_year
+from .appeal_checks import check_answered, check_filed, check_published, close_problem
 from .approvals import (check_approval, check_decision, check_decision_revoked, check_proposal, check_rejection,
                         check_rescission)
 from .errors import Refused
@@ -110,6 +111,9 @@ def _check_close(ctx: Context) -> None:
         raise Refused(f"role {role} has signed the close of {year.year} already")
     if any(c.person == ctx.signer.person for c in year.closes):
         raise Refused(f"{ctx.signer.person} has signed the close of {year.year} already, under another role")
+    problem = None if year.closes else close_problem(year, ctx.envelope["signed_at"])
+    if problem:
+        raise Refused(f"{year.year} cannot be closed yet: {problem}")
     if year.closes:
         first = year.closes[0]
         if (ctx.act["position"], ctx.act["result_sha256"]) != (first.position, first.result_sha256):
@@ -196,6 +200,12 @@ ACTS: dict[str, ActSpec] = {
                               _year_stream, _check_scheme_adopted),
     "year.close.signed": ActSpec({"year": INT, "role": TEXT, "position": INT, "result_sha256": TEXT,
                                   "checkpoint": dict}, {}, _year_stream, _check_close),
+    "results.published": ActSpec({"year": INT, "position": INT, "result_sha256": TEXT}, {"note": TEXT},
+                                 _year_stream, check_published),
+    "appeal.filed": ActSpec({"year": INT, "unit": TEXT, "reason": TEXT}, {"document": TEXT, "evidence_sha256": TEXT},
+                            _year_stream, check_filed),
+    "appeal.answered": ActSpec({"year": INT, "appeal": TEXT, "role": TEXT, "outcome": TEXT, "reason": TEXT},
+                               {"document": TEXT, "evidence_sha256": TEXT}, _year_stream, check_answered),
     "checkpoint.signed": ActSpec({"size": INT, "root": TEXT, "time": TEXT}, {"note": TEXT},
                                  lambda lid, a: stream_of(lid, "checkpoints"), _check_checkpoint, False),
     "score.recorded": ActSpec({"year": INT, "unit": TEXT, "indicator": TEXT, "value": (str, type(None))},

@@ -23,7 +23,7 @@ from .signing import verify_bytes
 from .store import StoredAct
 from .precheck import Item, prechecked, problem_of
 from .validation import validate
-from .years import YearState
+from .years import YEAR_STREAM_TYPES, YearState
 
 TOPICS = {1: "kaohe:Stream.Opened"}
 APPENDED = "kaohe:Stream.Appended"
@@ -94,7 +94,7 @@ class MemorySource:
             except LedgerError:
                 pass  # the check that reads it says what is wrong
         # a copy: a check must not change the state it reads
-        return YearState(state.year, state.scheme_text, state.scheme_event, list(state.closes), state._parsed)
+        return state.copy()
 
     def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]:
         return list(self.streams.get(str(stream), []))
@@ -112,7 +112,7 @@ class MemorySource:
         if envelope["type"] in ("ledger.genesis", "signatory.added", "signatory.revoked"):
             self._registry.apply(envelope)
         self.streams.setdefault(envelope["stream"], []).append((envelope, eid))
-        if envelope["type"] in ("scheme.adopted", "year.close.signed"):
+        if envelope["type"] in YEAR_STREAM_TYPES:
             state = self._years.get(envelope["act"]["year"])
             if state is not None:  # else folded from the stream when first asked for
                 signer = self._registry.signatories.get(envelope["signer"])

@@ -14,6 +14,7 @@ from functools import cached_property
 from decimal import Decimal
 from typing import Any, Mapping
 
+from .appeals import AppealTerms
 from .errors import Refused, SchemeError
 from .numbers import show
 from .scheme_components import Component, parse_component
@@ -50,6 +51,7 @@ class Scheme:
     caps: Caps = field(default_factory=Caps)
     consequences: Any = None
     unit_groups: Mapping[str, Group] = field(default_factory=dict, repr=False)
+    appeals: AppealTerms = field(default_factory=AppealTerms)
 
     def __repr__(self) -> str:
         return f"Scheme({self.year}, {self.name!r}, {len(self.groups)} groups, {len(self.units)} units)"
@@ -225,6 +227,7 @@ def _load(text: str, data: dict, lazy: bool) -> Scheme:
     unit_groups = {u: by_name[g.name] for u, g in unit_groups.items()}
     caps = parse_caps(top.table("caps"))
     rules = _rules(top, role_ids, default_approvers, by_name, caps, lazy)
+    appeals = _appeals(top.table("appeals"), role_ids)
     consequences = None
     raw_consequences = top.raw("consequences")
     if raw_consequences is not None:
@@ -237,7 +240,18 @@ def _load(text: str, data: dict, lazy: bool) -> Scheme:
     top.done()
     decision_roles = _LazyDecisionRoles(groups) if lazy else _decision_roles(groups)
     return Scheme(year, name, text, roles, tuple(unit_groups), tuple(groups), closing, decision_roles,
-                  components, rules, caps, consequences, unit_groups)
+                  components, rules, caps, consequences, unit_groups, appeals)
+
+
+def _appeals(table: Table | None, role_ids: set[str]) -> AppealTerms:
+    """The `[appeals]` table; its defaults (10 days, 10 days, the office) when absent."""
+    if table is None:
+        return AppealTerms()
+    terms = AppealTerms(table.integer("days", default=10, minimum=1, maximum=366),
+                        table.integer("answer_days", default=10, minimum=1, maximum=366),
+                        _role_list(table, "answered_by", role_ids) or ("office",))
+    table.done()
+    return terms
 
 
 def _roles(top: Table) -> dict[str, str]:
@@ -258,9 +272,9 @@ def _role_list(top: Table, key: str, known: set[str]) -> tuple[str, ...]:
     names = top.names(key)
     for i, role in enumerate(names):
         if role not in known:
-            raise SchemeError(f"unknown role {role!r} (declare it under [roles])", f"{key}[{i}]")
+            raise SchemeError(f"unknown role {role!r} (declare it under [roles])", f"{top.at(key)}[{i}]")
     if top.has(key) and not names:
-        raise SchemeError("name at least one role", key)
+        raise SchemeError("name at least one role", top.at(key))
     return names
 
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from typing import TYPE_CHECKING
 
 from . import scheme_cache
+from .appeals import Answer, Appeal, Publication
 from .canonical import sha256_hex
 from .errors import Refused
 
@@ -78,12 +79,15 @@ class CloseSignature:
 
 @dataclass
 class YearState:
-    """What the year stream says: which scheme is in force, and who has signed the close."""
+    """What the year stream says: which scheme is in force, who has signed the close, when its results were
+    published and which appeals were filed and answered."""
 
     year: int
     scheme_text: str | None = None
     scheme_event: str = ""
     closes: list[CloseSignature] = field(default_factory=list)
+    publications: list[Publication] = field(default_factory=list)
+    appeals: dict[str, Appeal] = field(default_factory=dict)  # by the filing's event id, in filing order
     # (text, parsed scheme): adopted_scheme_from_text hashes the text to find its cache entry, which costs
     # milliseconds for a province-sized scheme, and checks read the scheme once per act
     _parsed: tuple | None = field(default=None, repr=False, compare=False)
@@ -117,11 +121,31 @@ class YearState:
     def close_position(self) -> int | None:
         return self.closes[0].position if self.closes else None
 
+    def copy(self) -> "YearState":
+        """A copy a check may read without changing this state (its parts are immutable)."""
+        return YearState(self.year, self.scheme_text, self.scheme_event, list(self.closes), list(self.publications),
+                         dict(self.appeals), self._parsed)
+
     def apply(self, envelope: dict, event_id: str, person: str) -> None:
         """Fold one year-stream act."""
-        act = envelope["act"]
-        if envelope["type"] == "scheme.adopted":
+        act, kind, at = envelope["act"], envelope["type"], envelope["signed_at"]
+        if kind == "scheme.adopted":
             self.scheme_text, self.scheme_event = act["text"], event_id
-        elif envelope["type"] == "year.close.signed":
+        elif kind == "year.close.signed":
             self.closes.append(CloseSignature(act["role"], person, envelope["signer"], act["position"],
                                               act["result_sha256"], event_id))
+        elif kind == "results.published":
+            self.publications.append(Publication(event_id, act["position"], act["result_sha256"], at, person))
+        elif kind == "appeal.filed":
+            self.appeals[event_id] = Appeal(event_id, act["unit"], act["reason"], at, person,
+                                            self.publications[-1].event_id if self.publications else "",
+                                            act.get("document", ""), act.get("evidence_sha256", ""))
+        elif kind == "appeal.answered":
+            appeal = self.appeals.get(act["appeal"])
+            if appeal is not None:
+                answer = Answer(event_id, act["outcome"], act["reason"], at, person, act["role"])
+                self.appeals[act["appeal"]] = replace(appeal, answer=answer)
+
+
+# the acts of a year's stream, which YearState folds
+YEAR_STREAM_TYPES = ("scheme.adopted", "year.close.signed", "results.published", "appeal.filed", "appeal.answered")

@@ -28,6 +28,7 @@ from .scoring import UnitScore
 from .yearfacts import counted_in, effective_position
 
 CONTEXT_TYPES = ("scheme.adopted", "year.close.signed")
+APPEAL_TYPES = ("appeal.filed", "appeal.answered")
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,11 @@ def _touches(state: LogState, item: LoggedAct, unit: str, before: dict) -> tuple
         if decision is None or decision.act["unit"] != unit:
             return False, set()
         return True, {decision.act["year"]}
+    if kind in APPEAL_TYPES:
+        # moves no total; scored again only so that the row shows the total the appeal was about
+        return _appeal(state, act).unit == unit, {act["year"]}
+    if kind == "results.published":
+        return False, {act["year"]} if unit in state.year(act["year"]).scheme.unit_groups else set()
     if kind in CONTEXT_TYPES:
         ystate = state.year(act["year"])
         if not (before.get("in_scheme") or unit in ystate.scheme.unit_groups):
@@ -216,6 +222,13 @@ def _touches(state: LogState, item: LoggedAct, unit: str, before: dict) -> tuple
         # a scheme or close of a year also bears on later years (carry-over, the origin year's rules)
         return False, {y for y, s in state.years.items() if s.adopted and y >= act["year"]}
     return False, set()
+
+
+def _appeal(state: LogState, act: dict):
+    """The appeal an appeal act files or answers, as it stands after the act."""
+    appeals = state.year(act["year"]).appeals
+    return appeals[act["appeal"]] if "appeal" in act else next(a for a in reversed(appeals.values())
+                                                                if a.unit == act["unit"])
 
 
 def _unit_score(state: LogState, year: int, unit: str) -> UnitScore | None:
@@ -253,6 +266,17 @@ def _row(state: LogState, item: LoggedAct, before: dict, scores: dict[int, UnitS
                       reason=act["reason"], document=dact.get("evidence", ""), ref=decision.id,
                       role=next((r for r in allowed if r in roles), ""),
                       status="revoked" if decision.revoked else "in force")
+    elif kind in APPEAL_TYPES:
+        appeal = _appeal(state, act)
+        answer = appeal.answer if kind == "appeal.answered" else None
+        fields.update(unit=appeal.unit, item="appeal", value=answer.outcome if answer else "filed",
+                      reason=act["reason"], document=act.get("document", ""),
+                      evidence_sha256=act.get("evidence_sha256", ""), ref=appeal.id,
+                      role=answer.role if answer else "office", status=appeal.answer.outcome if appeal.answer
+                      else "open")
+    elif kind == "results.published":
+        fields.update(unit="", item="results published", value=f"results at position {act['position']}, "
+                      f"sha256 {act['result_sha256'][:12]}", reason=act.get("note", ""), role="office", context=True)
     elif kind == "scheme.adopted":
         fields.update(unit="", item=act.get("file", ""), value=f"sha256 {act['sha256'][:12]}", role="office",
                       context=True)

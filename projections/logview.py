@@ -7,7 +7,7 @@ from .replay import LoggedAct, logged_acts
 from ledger.registry import Registry
 
 SUMMARY_FIELDS = ("year", "unit", "indicator", "component", "round", "value", "level", "rule", "role", "kind",
-                  "person", "key_id", "reason", "note", "name")
+                  "outcome", "person", "key_id", "reason", "note", "name")
 
 
 def summary(envelope: dict) -> str:

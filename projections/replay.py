@@ -172,7 +172,8 @@ def _adjustment_step(state: LogState, item: LoggedAct, env: dict, act: dict) -> 
 
 _STEPS: dict[str, Callable[[LogState, LoggedAct, dict, dict], None]] = {
     "ledger.genesis": _registry, "signatory.added": _registry, "signatory.revoked": _registry,
-    "scheme.adopted": _year, "year.close.signed": _year,
+    "scheme.adopted": _year, "year.close.signed": _year, "results.published": _year, "appeal.filed": _year,
+    "appeal.answered": _year,
     "score.recorded": _score, "evaluation.recorded": _evaluation,
     "adjustment.proposed": _proposal, "adjustment.approved": _adjustment_step,
     "adjustment.rejected": _adjustment_step, "adjustment.rescinded": _adjustment_step,

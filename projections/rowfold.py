@@ -17,9 +17,9 @@ import orjson
 
 from ledger.adjustments import unique_short_id
 from ledger.log_index import event_id
+from ledger.years import YEAR_STREAM_TYPES
 
 REGISTRY_TYPES = ("ledger.genesis", "signatory.added", "signatory.revoked")
-YEAR_TYPES = ("scheme.adopted", "year.close.signed")
 VALUE_TYPES = ("score.recorded", "evaluation.recorded")
 
 
@@ -133,7 +133,7 @@ class RowFolder:
                     out[table].append((pos, scope[0], scope[1], stream, eid, body_bytes(env), scope[2]))
             elif kind in REGISTRY_TYPES:
                 registry.append((pos, eid, stream, envelope_bytes(env)))
-            elif kind in YEAR_TYPES:
+            elif kind in YEAR_STREAM_TYPES:
                 years.append((pos, env["act"]["year"], eid, stream, envelope_bytes(env)))
             # anything else (signed checkpoints) is in no view
         self.position = pos
