@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import sys
+from decimal import Decimal, InvalidOperation
 
 import click
 
@@ -40,6 +41,34 @@ def render(rows: list[dict], columns: list[str], fmt: str, title: str | None = N
 def render_json(value) -> None:
     """Print a JSON document as every read command prints one."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=1))
+
+
+def same_places(rows: list[dict], columns: list[str], places: int) -> list[dict]:
+    """Copies of rows with each column's decimal text at one number of places: `places`, or more where a value of
+    the column has more (a view's shape only: no digit is dropped, no value changes)."""
+    from ledger.numbers import CONTEXT
+
+    out = [dict(r) for r in rows]
+    for col in columns:
+        values = [_decimal(r.get(col)) for r in out]
+        digits = [max(0, -v.as_tuple().exponent) for v in values if v is not None]
+        if not digits:
+            continue
+        quantum = Decimal(1).scaleb(-max(places, *digits))
+        for row, value in zip(out, values):
+            if value is not None:
+                row[col] = format(value.quantize(quantum, context=CONTEXT), "f")
+    return out
+
+
+def _decimal(text) -> Decimal | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 def _term_width() -> int:

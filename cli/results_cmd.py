@@ -7,17 +7,19 @@ import click
 
 from .context import WHOLE, Env, format_option, groups_option, out_option, sign_with_option
 from .emit import emit
-from .render import render
+from .render import render, same_places
 
 AS_OF = click.option("--as-of", default=None, metavar="TIME|POSITION",
                      help="Show the view as it stood at a time (ISO 8601) or log position.")
 
 
-def _results(env: Env, year: int, as_of: str | None, group: str | None = None, unit: str | None = None):
+def read_year(env: Env, year: int, as_of: str | None, group: str | None = None, unit: str | None = None):
+    """The year's results (or one group's, or one unit's group's), warning on stderr when the whole year's result
+    is not the one its close signed."""
     from projections.asof import year_view
 
     ledger = env.ledger()
-    ledger.ledger_id
+    ledger.ledger_id  # refuses an empty database with a clear message
     # one group's rows are the same computed alone (ranks and grades are per group): read only its units' facts
     results = year_view(ledger, year, as_of, None if group is None else [group], unit)
     if results.warning:
@@ -38,7 +40,7 @@ def scores(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
     Example:
       ledger scores --year 2017 --group 乡镇 --format csv
     """
-    results = _results(env, year, as_of, group)
+    results = read_year(env, year, as_of, group)
     rows = []
     for unit in results.scores.units:
         if group is not None and unit.group != group:
@@ -55,9 +57,10 @@ def scores(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
         click.echo(json.dumps({"year": year, "position": results.position, "units": rows}, ensure_ascii=False,
                               indent=1))
         return
-    columns = ["group", "unit", "rank", "total"] + sorted({k for r in rows for k in r} -
-                                                         {"group", "unit", "rank", "total", "adjustments", "missing"})
-    render(rows, columns + ["adjustments", "missing"], fmt, title=f"{year} scores at position {results.position}")
+    terms = sorted({k for r in rows for k in r} - {"group", "unit", "rank", "total", "adjustments", "missing"})
+    shown = same_places(rows, ["total", *terms, "adjustments"], _places(results))  # one column, one format
+    render(shown, ["group", "unit", "rank", "total", *terms, "adjustments", "missing"], fmt,
+           title=f"{year} scores at position {results.position}")
 
 
 @click.command("explain")
@@ -75,7 +78,7 @@ def explain(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None
     """
     from ledger.errors import Refused
 
-    results = _results(env, year, as_of, unit=unit)  # the unit's group alone: its rank and grade are the same
+    results = read_year(env, year, as_of, unit=unit)  # the unit's group alone: its rank and grade are the same
     try:
         score = results.unit(unit)
     except StopIteration:
@@ -103,13 +106,14 @@ def explain(env: Env, year: int, unit: str, as_of: str | None, fmt: str) -> None
 @format_option()
 @click.pass_obj
 def grades(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) -> None:
-    """Rank, total and grade per group, with the reason of every grade that is not the plain quota outcome.
+    """Rank, total and grade per group, with the reason of every grade that is not the plain quota outcome; the whole
+    year's table ends with its result hash, as a close signs it.
 
     \b
     Example:
       ledger grades --year 2017 --group 乡镇
     """
-    results = _results(env, year, as_of, group)
+    results = read_year(env, year, as_of, group)
     rows = results.rows(group)
     title = f"{year} grades at position {results.position}" + (" (closed)" if results.closed else "")
     if fmt == "json":
@@ -119,8 +123,21 @@ def grades(env: Env, year: int, group: str | None, as_of: str | None, fmt: str) 
         return
     for r in rows:
         r["reasons"] = "; ".join(r["reasons"])
-    render(rows, ["group", "rank", "unit", "total", "grade", "reasons"], fmt, title=title,
+    render(same_places(rows, ["total"], _places(results)), ["group", "rank", "unit", "total", "grade", "reasons"],
+           fmt, title=title,
            headers={"group": "组", "rank": "排名", "unit": "单位", "total": "总分", "grade": "等次", "reasons": "说明"})
+    if group is None and fmt == "table":
+        click.echo(result_line(year, results.position, results.result_hash()))
+
+
+def _places(results) -> int:
+    """The places the shown groups publish totals at (保留两位小数: 2), the most of them when they differ."""
+    return max((u.places for u in results.scores.units), default=2)
+
+
+def result_line(year: int, position: int, digest: str) -> str:
+    """How a whole year's result hash is shown: as the close signs it, and as `grades` shows it."""
+    return f"Result table of {year} at position {position}: sha256 {digest}"
 
 
 @click.group("year")
@@ -177,7 +194,7 @@ def year_close(env: Env, year: int, role: str | None, key_path: str, out_path: s
     key = env.key(key_path)
     act = close_act(env.ledger(), year, key.key_id, role)
     emit(env, "year.close.signed", act, key, out_path)
-    click.echo(f"Result table of {year} at position {act['position']}: sha256 {act['result_sha256']}")
+    click.echo(result_line(year, act["position"], act["result_sha256"]))
     if not out_path:
         year_state = env.ledger().year(year)
         still = [r for r in year_state.scheme.closing_roles or ("office",)

@@ -29,7 +29,7 @@ def import_cmd(env: Env, path: str, year: int, kind: str | None, key_path: str) 
                     分值/points 数量/count 金额/amount 名次/rank 并列/tied 级别/level 领域/area 村/entity
                     目标/target 事项/matter 日期/date
     A CSV may be UTF-8 (with or without BOM) or GB18030. Bad rows are listed with their row numbers and nothing
-    is appended.
+    is appended; blank rows are skipped and counted.
 
     \b
     Example:
@@ -41,7 +41,8 @@ def import_cmd(env: Env, path: str, year: int, kind: str | None, key_path: str) 
     from ledger.importer import check_rows, import_rows
     from ledger.sheets import read_rows
 
-    rows = read_rows(path, kind)
+    sheet = read_rows(path, kind)
+    rows = sheet.rows
     ledger = env.ledger()
     key = env.key(key_path)
     problems = check_rows(ledger, year, key.key_id, rows, env.signed_at)
@@ -54,7 +55,8 @@ def import_cmd(env: Env, path: str, year: int, kind: str | None, key_path: str) 
         appended = import_rows(ledger, key, year, rows, advance, env.signed_at)
     unchanged = len(rows) - appended
     click.echo(f"Imported {name}: {appended} signed act(s) appended from {len(rows)} row(s)"
-               + (f"; {unchanged} row(s) repeat the recorded score and were skipped" if unchanged else ""))
+               + (f"; {unchanged} row(s) repeat the recorded score and were skipped" if unchanged else "")
+               + (f"; skipped {sheet.blank} blank row(s)" if sheet.blank else ""))
     if rows[0].kind == "adjustments" and appended:
         click.echo("The adjustments count once approved: see `ledger pending`.")
 
@@ -105,13 +107,12 @@ def export(env: Env, year: int, group: str | None, out_path: str, as_of: str | N
       ledger export --year 2017 --group 机关各部门、街道 --as-of 2018-01-31 --out 结果.csv
     """
     from ledger.errors import Refused
-    from projections.asof import year_view
     from projections.export import export_sheets
 
+    from .results_cmd import read_year
+
     suffix = _suffix(out_path)
-    ledger = env.ledger()
-    ledger.ledger_id  # refuses an empty database with a clear message
-    results = year_view(ledger, year, as_of, None if group is None else [group])  # only the group's facts read
+    results = read_year(env, year, as_of, group)  # only the group's facts read; warns as `grades` does
     sheets = export_sheets(results, group)
     if suffix == ".csv" and len(sheets) > 2:
         raise Refused(f"{year} has {len(sheets) - 1} groups and a CSV holds one table: give --group, or write .xlsx")

@@ -3,9 +3,11 @@ layout of the blank templates the office hands out.
 
 Reading is faithful, never helpful: cell text is kept exactly as typed (a unit name with a trailing space or a
 full-width letter stays wrong and is reported by the importer), numbers typed as numbers become the decimal text
-Excel shows, and a file that cannot be read is refused in one line. Columns are found by their header, Chinese or
-English, in any order; a header nobody knows is refused, because a misspelled input column would otherwise be
-dropped without a word.
+Excel shows, and a file that cannot be read is refused in one line. Two things only are let pass: a number typed
+as text with spaces around it (" 4.5 ", full-width spaces too) is read without them, since the spaces mean no
+other number; and a row with nothing to import (blank, or only the template's reference columns) is skipped and
+counted. Columns are found by their header, Chinese or English, in any order; a header nobody knows is refused,
+because a misspelled input column would otherwise be dropped without a word.
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ SCORE_FIELDS = ("unit", "indicator", "points", "reason")
 INPUT_FIELDS = ("option", "points", "count", "amount", "rank", "tied", "level", "area", "entity", "target",
                 "matter", "date")  # what an adjustment row passes to its rule as inputs (when not empty)
 ADJUSTMENT_FIELDS = ("unit", "rule") + INPUT_FIELDS + ("reason", "document")
+NUMBER_FIELDS = ("points", "count", "amount", "rank", "tied", "target")  # parsed as numbers: spaces around dropped
 
 
 def header_of(name: str, kind: str = SCORES) -> str:
@@ -92,6 +95,14 @@ class Row:
         return self.values.get(name, "")
 
 
+@dataclass(frozen=True)
+class SheetRows:
+    """The data rows of a sheet, and how many rows below its header had nothing to import and were skipped."""
+
+    rows: list[Row]
+    blank: int = 0
+
+
 @dataclass
 class Sheet:
     """A table to write: a title, a header row and data rows (str, int, Decimal or None cells).
@@ -106,7 +117,7 @@ class Sheet:
 
 # ---- reading --------------------------------------------------------------------------------------------------------
 
-def read_rows(path: str | Path, kind: str | None = None) -> list[Row]:
+def read_rows(path: str | Path, kind: str | None = None) -> SheetRows:
     """The data rows of a score sheet or adjustment list (.xlsx: its first worksheet; .csv: UTF-8 or GB18030).
 
     `kind` is scores or adjustments; without it the header decides (指标 → scores, 规则 → adjustments)."""
@@ -212,18 +223,29 @@ def _rows(name: str, table: list[tuple[int, list[str]]], kind: str | None, note:
     header_row, header = table[start]
     columns = _columns(name, header_row, header)
     kind = _kind(name, columns, kind)
-    rows = []
+    rows, blank = [], 0
     for number, cells in table[start + 1:]:
-        if not any(c.strip() for c in cells):
-            continue  # blank rows separate blocks in hand-made sheets; they carry nothing
         values = {f: (cells[i] if i < len(cells) else "") for i, f in columns.items() if f in FIELDS}
-        stray = [i for i, c in enumerate(cells) if c.strip() and i not in columns]
+        stray = [i for i, c in enumerate(cells) if not _empty(c) and i not in columns]
+        if not stray and all(_empty(v) for v in values.values()):
+            # blank rows separate blocks in hand-made sheets, and a numbered form (序号) runs on below its last
+            # entry: they carry nothing, and listing each as a bad row would bury the real ones
+            blank += 1
+            continue
+        for f in NUMBER_FIELDS:
+            if f in values:
+                values[f] = values[f].strip()  # str.strip: every Unicode space, U+3000 included
         problem = (f"a value in column {_column_letter(stray[0])} ({cells[stray[0]][:40]!r}), which has no header"
                    if stray else "")
         rows.append(Row(number, kind, values, problem))
     if not rows:
         raise LedgerError(f"{name}: no data rows below the header (row {header_row})")
-    return rows
+    return SheetRows(rows, blank)
+
+
+def _empty(text: str) -> bool:
+    """Nothing but spaces and invisible format characters (a zero-width space, a BOM): nothing a reader sees."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def _columns(name: str, number: int, header: Sequence[str]) -> dict[int, str]:

@@ -17,8 +17,9 @@ def hy_text(year: int = 2017, approvers: str = '["组长"]') -> str:
     return text.replace('default_approvers = ["组长"]', f"default_approvers = {approvers}", 1)
 
 
-def build(run: Cli, tmp: Path, approvers: str = '["组长"]', extra_roles: str = "") -> dict:
-    """Office, a 考核办 department officer (kh), a 财政局 officer (cz) and a 组长 (zz); the HY scheme adopted."""
+def build(run: Cli, tmp: Path, approvers: str = '["组长"]', extra_roles: str = "", text: str | None = None) -> dict:
+    """Office, a 考核办 department officer (kh), a 财政局 officer (cz) and a 组长 (zz); the HY scheme adopted (or
+    `text`, a scheme of HY's units and roles)."""
     keys = {name: run.key(name) for name in ("office", "kh", "cz", "zz")}
     run("--signed-at", "2017-01-01T09:00:00+08:00", "init", "--name", "高新区考核", "--office-key",
         keys["office"]).ok()
@@ -29,7 +30,7 @@ def build(run: Cli, tmp: Path, approvers: str = '["组长"]', extra_roles: str =
         keys["cz"] + ".pub").ok()
     run(*add, "--person", "欧杏", "--role", "组长", "--public-key", keys["zz"] + ".pub").ok()
     scheme = tmp / "scheme.toml"
-    text = hy_text(approvers=approvers)
+    text = hy_text(approvers=approvers) if text is None else text
     if extra_roles:
         text = text.replace('[roles]\n', f'[roles]\n{extra_roles}\n', 1)
     scheme.write_text(text, encoding="utf-8")

@@ -27,12 +27,17 @@ def test_edited_merkle_nodes_yield_no_false_proof(case):
            "give: the node table was edited")
 
 
-def test_a_closed_years_view_warns_when_the_read_models_disagree_with_its_close(case):
+def test_a_closed_years_view_warns_when_the_read_models_disagree_with_its_close(case, tmp_path):
     # the whole year's result is what the close signed: a view computed from edited read models must say it differs
     clean = case.run("grades", "--year", "2017").ok()
     assert "warning" not in clean.err
+    book = tmp_path / "结果.xlsx"
+    assert case.run("export", "--year", "2017", "--out", book).ok().err == ""
     case.raw.sql("DELETE FROM rm_values WHERE pos = 6")  # the first score
     res = case.run("grades", "--year", "2017", "--format", "json").ok()
     assert res.err.startswith("warning: these 2017 results hash to") and "the read models differ from the log" in res.err
     assert "the read models differ" in case.run("scores", "--year", "2017").ok().err
+    # the published workbook as well: the same line (the file is still written: the office decides)
+    exported = case.run("export", "--year", "2017", "--out", book).ok()
+    assert exported.err == res.err and exported.out.startswith(f"Wrote {book}: 2017 as of position")
     failed(case.verify(), "position 6", "read models")
