@@ -171,7 +171,7 @@ def year_publish(env: Env, year: int, note: str | None, key_path: str, out_path:
     act = publish_act(env.ledger(), year, note)
     emit(env, "results.published", act, key_path, out_path)
     if not out_path:
-        click.echo(f"Results of {year} at position {act['position']}: sha256 {act['result_sha256']}; appeals until "
+        click.echo(f"{result_line(year, act['position'], act['result_sha256'])}; appeals until "
                    f"{appeal_window_end(env.ledger().year(year))}")
 
 
