@@ -117,6 +117,9 @@ def prove_consistency(env: Env, old_path: str, new_path: str) -> None:
 def verify_proof(path: str, cp_paths: tuple[str, ...], fmt: str) -> None:
     """Check a proof document offline (no database needed); exit 1 if it does not hold.
 
+    Your checkpoints must be of the proof's ledger and have its roots; their signature lines are checked with the
+    public keys the proof carries, and the verdict names those it could not check (there is no registry offline).
+
     \b
     Example:
       ledger verify-proof proof.json --checkpoint cp.txt
@@ -126,11 +129,13 @@ def verify_proof(path: str, cp_paths: tuple[str, ...], fmt: str) -> None:
     doc, checkpoints = read_proof(path), [read_checkpoint(p) for p in cp_paths]
     held = verify_proof_document(doc, checkpoints)
     if fmt == "json":
-        click.echo(json.dumps({"ok": True, "type": doc["type"], "verdict": held,
-                               "checkpoint_sizes": sorted({cp.size for cp in checkpoints})}, ensure_ascii=False,
+        click.echo(json.dumps({"ok": True, "type": doc["type"], "verdict": held.text,
+                               "checkpoint_sizes": sorted({cp.size for cp in checkpoints}),
+                               "signatures_checked": list(held.signatures_checked),
+                               "signatures_not_checked": list(held.signatures_not_checked)}, ensure_ascii=False,
                               indent=1))
     else:
-        click.echo("OK: " + held)
+        click.echo(f"OK: {held}")
 
 
 @click.command("verify")

@@ -27,9 +27,15 @@ def bundle() -> None:
 @bundle.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--replace", is_flag=True, help="Write over PATH if it exists (else an existing file is refused).")
+@click.option("--damaged", is_flag=True,
+              help="Export the log as it is even if it does not match its log index or the tree heads it signed "
+                   "(a copy for forensics).")
 @click.pass_obj
-def export(env: Env, path: str, replace: bool) -> None:
+def export(env: Env, path: str, replace: bool, damaged: bool) -> None:
     """Write every event, in log order, with a manifest of the log's size and Merkle root, to one ZIP file.
+
+    Each event is compared with the log index recorded when it was stored, and every tree head the log signed
+    (checkpoints, closes) with the events; a log that does not match is refused, nothing written, unless --damaged.
 
     \b
     Example:
@@ -39,9 +45,13 @@ def export(env: Env, path: str, replace: bool) -> None:
 
     ledger = env.ledger()
     _ = ledger.ledger_id  # refuses an empty database with the usual message
-    manifest = export_bundle(ledger.store, path, replace)
+    manifest, problems = export_bundle(ledger.store, path, replace, damaged)
     click.echo(f"Exported {manifest.size} events of ledger {manifest.ledger_id} to {path}; "
                f"root {base64.b64encode(manifest.root).decode()}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        click.echo(f"warning: exported as it is (--damaged), though the log does not match its log index or the tree "
+                   f"heads it signed: {problems[0]}{more}", err=True)
 
 
 @bundle.command("verify")
@@ -51,7 +61,7 @@ def export(env: Env, path: str, replace: bool) -> None:
 @format_option(choices=("table", "json"))
 def verify(path: str, cp_paths: tuple[str, ...], fmt: str) -> None:
     """Verify a bundle with no database: every signature, signer and role, the Merkle tree against your
-    checkpoints, and the replay of every closed year; exit 1 naming the first failure.
+    checkpoints, the replay of every closed year, and its checkpoint copies; exit 1 naming the first failure.
 
     \b
     Example:
@@ -78,7 +88,8 @@ def import_(env: Env, path: str, cp_paths: tuple[str, ...]) -> None:
     Example:
       ledger --db postgresql+psycopg://kaohe@db/kaohe bundle import hy-2017.kaohe.zip --checkpoint cp.txt
     """
-    from ledger.bundle import read_bundle, restore_bundle
+    from ledger.bundle import read_bundle
+    from ledger.restore import restore_bundle
 
     data = read_bundle(path)
     ledger = env.ledger(create=True)  # restoring makes the ledger, as `init` does
@@ -90,21 +101,15 @@ def import_(env: Env, path: str, cp_paths: tuple[str, ...]) -> None:
 
 
 def _verified(data, cp_paths: tuple[str, ...]):
-    """verify_acts over the bundle's events with the given checkpoints, plus the manifest's agreement with them."""
-    from ledger.bundle import manifest_problem
+    """`verify_bundle` with the given checkpoints, behind a progress bar."""
     from ledger.proofs import read_checkpoint
-    from projections.audit import verify_acts
+    from projections.audit import verify_bundle
 
     from .progress import progress_bar
 
     external = [read_checkpoint(p) for p in cp_paths]
     with progress_bar("verifying", len(data.acts)) as advance:
-        report = verify_acts(data.acts, external, None, advance)
-    if report.ok:
-        problem = manifest_problem(data.manifest, report, data.acts[0].envelope.get("ledger"))
-        if problem:
-            report.fail(0, "", problem)
-    return report
+        return verify_bundle(data, external, advance)
 
 
 COMMANDS = [bundle]

@@ -127,16 +127,28 @@ def _check_close(ctx: Context) -> None:
     _check_tree_head(ctx, checkpoint["size"], checkpoint["root"])
 
 
+class TreeHeadMismatch(Refused):
+    """An act states a tree head (size, root) that the events before it do not give; `verify` says what that means
+    for a stored act (events before it removed, reordered or inserted)."""
+
+    def __init__(self, message: str, size: int, held: int):
+        super().__init__(message)
+        self.size, self.held = size, held
+
+
 def _check_tree_head(ctx: Context, size: int, root_b64: str) -> None:
     """A (size, root) an act states must be the log's own."""
-    if not 1 <= size <= ctx.log_size:
+    if size < 1:
         raise Refused(f"size {size} is outside the log, which holds {ctx.log_size} event(s)")
+    if size > ctx.log_size:
+        raise TreeHeadMismatch(f"size {size} is outside the log, which holds {ctx.log_size} event(s)", size,
+                               ctx.log_size)
     try:
         root = base64.b64decode(root_b64, validate=True)
     except (binascii.Error, ValueError):
         raise Refused("root is not base64") from None
     if ctx.root_at is None or root != ctx.root_at(size):
-        raise Refused(f"root does not match the log's Merkle root at size {size}")
+        raise TreeHeadMismatch(f"root does not match the log's Merkle root at size {size}", size, ctx.log_size)
 
 
 def _check_checkpoint(ctx: Context) -> None:

@@ -5,11 +5,13 @@ Layout (docs/audit-bundle.md has the details and an example):
     manifest.json           {"format", "ledger_id", "size", "root" (base64), "exported_at"}
     events.jsonl            one stored event a line, in log order (line n is position n):
                             {"envelope", "signature", "recorded_at", "stream", "version", "topic"}
-    checkpoints/<pos>.json  every stored `checkpoint.signed` act, extracted for reading (the event is the signed copy)
+    checkpoints/<pos>.json  every stored `checkpoint.signed` act, extracted for reading (the event is the signed copy;
+                            `note_problems` checks each copy against it)
 
 The manifest is not signed and proves nothing by itself: verification recomputes size and root from the events and
 compares them with checkpoints the auditor holds. Reading is strict and bounded; any malformed, truncated or oversized
 bundle is refused with one line. Scheme files need no member of their own: each adopted scheme is inside its event.
+Export checks the log against its index as it writes (ledger.logcheck); restoring is ledger.restore.
 """
 from __future__ import annotations
 
@@ -17,24 +19,22 @@ import base64
 import binascii
 import json
 import os
+import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from uuid import UUID
-
-import sqlalchemy
-from eventsourcing.persistence import IntegrityError, Notification
 
 from .canonical import loads_strict
 from .clock import format_time, now
 from .errors import LedgerError, NotFound, Refused
-from .integrity import APPENDED, TOPICS, Report, verify_log
+from .integrity import Report
 from .log_index import LogIndex, leaf_bytes
+from .logcheck import LogCheck
 from .merkle import Frontier, leaf_hash
-from .store import EventStore, StoredAct, Stream
+from .store import EventStore, StoredAct
 
 FORMAT = "kaohe-ledger-bundle/1"
 MANIFEST = "manifest.json"
@@ -46,8 +46,8 @@ MANIFEST_FIELDS = {"format": str, "ledger_id": str, "size": int, "root": str, "e
 MAX_BUNDLE = 4 << 30          # the ZIP file on disk
 MAX_EVENTS = 16 << 30         # events.jsonl uncompressed: refuses a decompression bomb before it is read
 MAX_LINE = 8 << 20            # one event; the same bound as a signed act file (ledger/actfile.py)
-MAX_MANIFEST = 64 << 10
-_OPENED = TOPICS[1]
+MAX_MANIFEST = 64 << 10       # the manifest, and each checkpoint copy
+_NOTE = re.compile(r"checkpoints/([0-9]{8,19})\.json")
 
 
 class BundleError(LedgerError):
@@ -76,39 +76,59 @@ class Bundle:
     path: str
     manifest: Manifest
     acts: list[StoredAct]
+    notes: dict[int, object] = field(default_factory=dict)  # checkpoints/<position>.json, parsed
+    unknown: list[str] = field(default_factory=list)  # members the format does not define
 
 
 # ---- writing -------------------------------------------------------------------------------------------------------
 
-def export_bundle(store: EventStore, path: str | Path, replace: bool = False) -> Manifest:
-    """Write every event of the store, in log order, to a bundle at `path`; return its manifest. An existing file
-    is refused unless `replace` (a bundle handed to an auditor is evidence, not a scratch file).
+def export_bundle(store: EventStore, path: str | Path, replace: bool = False,
+                  damaged: bool = False) -> tuple[Manifest, list[str]]:
+    """Write every event of the store, in log order, to a bundle at `path`; return its manifest and how the log
+    differs from its log index and signed tree heads (ledger.logcheck). A log that differs is refused, nothing
+    written, unless `damaged` (a copy for forensics). An existing file is refused unless `replace` (a bundle
+    handed to an auditor is evidence, not a scratch file).
 
     The file appears complete or not at all (written beside it, then renamed). Events appended while the export
     runs are left out: it reads up to the last event stored when it started."""
     path = Path(path)
     if path.exists() and not replace:
         raise BundleError(f"{path} exists already; name a new file, or pass --replace to write over it")
+    index = LogIndex(store)
+    index.catch_up()  # events a crash left unindexed are not damage: index them first
+    indexed, _ = index.head()  # before the events are chosen: what it holds then, the store must hold too
     upto = store.max_notification_id()
     if upto == 0:
         raise NotFound(f"no events in {store.target.display}; nothing to export")
     part = path.with_name(path.name + ".part")
+    check = LogCheck(store, indexed)
     try:
         with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-            manifest, notes = _write_events(zf, store.read(batch=2000, upto=upto))
+            manifest, notes = _write_events(zf, store.read(batch=2000, upto=upto), check)
             zf.writestr(MANIFEST, _json_bytes(manifest.to_dict(), indent=1))
             for position, note in notes:
-                zf.writestr(f"{CHECKPOINTS}{position:08d}.json", _json_bytes(note, indent=1))
+                zf.writestr(note_name(position), _json_bytes(note, indent=1))
+        problems = check.problems()
+        if problems and not damaged:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise Refused(f"the log does not match its log index or the tree heads it signed: {problems[0]}{more}; "
+                          "nothing exported (`ledger verify` says more; --damaged exports the log as it is)")
         os.replace(part, path)
     except OSError as exc:
         raise BundleError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         if part.exists():
             part.unlink()
-    return manifest
+    return manifest, problems
 
 
-def _write_events(zf: zipfile.ZipFile, acts: Iterator[StoredAct]) -> tuple[Manifest, list[tuple[int, dict]]]:
+def note_name(position: int) -> str:
+    """The member holding the reader's copy of the checkpoint act at a position."""
+    return f"{CHECKPOINTS}{position:08d}.json"
+
+
+def _write_events(zf: zipfile.ZipFile, acts: Iterator[StoredAct],
+                  check: LogCheck) -> tuple[Manifest, list[tuple[int, dict]]]:
     frontier, ledger_id, notes, position = Frontier(), "", [], 0
     # zipfile allows one member open for writing at a time, so checkpoint notes are collected and written after
     info = zipfile.ZipInfo(EVENTS, date_time=now().timetuple()[:6])
@@ -118,9 +138,11 @@ def _write_events(zf: zipfile.ZipFile, acts: Iterator[StoredAct]) -> tuple[Manif
             position += 1
             fh.write(_json_bytes(event_record(act)) + b"\n")
             try:
-                frontier.append(leaf_hash(leaf_bytes(act)))
+                leaf = leaf_hash(leaf_bytes(act))
             except LedgerError as exc:
                 raise BundleError(f"the event at position {position} cannot be encoded: {exc}") from None
+            frontier.append(leaf)
+            check.add(act, leaf)
             envelope = act.envelope if isinstance(act.envelope, dict) else {}
             if position == 1:
                 ledger_id = str(envelope.get("ledger", ""))
@@ -163,8 +185,9 @@ def read_bundle(path: str | Path) -> Bundle:
         with zipfile.ZipFile(path) as zf:
             manifest = _read_manifest(zf, path)
             acts = list(_read_events(zf, path))
-        if not acts:
-            raise BundleError(f"{path}: {EVENTS} holds no events")
+            if not acts:
+                raise BundleError(f"{path}: {EVENTS} holds no events")
+            notes, unknown = _read_notes(zf, path, len(acts))
     except BundleError:
         raise
     except OSError as exc:
@@ -172,7 +195,7 @@ def read_bundle(path: str | Path) -> Bundle:
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         # a cut-short file loses the ZIP directory at its end; a damaged member fails its CRC
         raise BundleError(f"{path}: not a readable audit bundle (damaged or cut short: {_first_line(exc)})") from None
-    return Bundle(str(path), manifest, acts)
+    return Bundle(str(path), manifest, acts, notes, unknown)
 
 
 def _member(zf: zipfile.ZipFile, path: Path, name: str, limit: int) -> zipfile.ZipInfo:
@@ -222,6 +245,24 @@ def _read_events(zf: zipfile.ZipFile, path: Path) -> Iterator[StoredAct]:
             yield _stored_act(position, _parse_json(line, where), where)
 
 
+def _read_notes(zf: zipfile.ZipFile, path: Path, events: int) -> tuple[dict[int, object], list[str]]:
+    """The checkpoints/ copies by position, and the names of members the format does not define (or repeats)."""
+    names = zf.namelist()
+    if len(names) > events + 2:  # a copy per event at most, the manifest and the events
+        raise BundleError(f"{path}: {len(names)} members, more than a bundle of {events} events can hold")
+    notes, unknown, seen = {}, [], set()
+    for name in names:
+        match = _NOTE.fullmatch(name)
+        if name in seen or not (name in (MANIFEST, EVENTS) or match and note_name(int(match[1])) == name):
+            unknown.append(name[:80])
+        elif match:
+            _member(zf, path, name, MAX_MANIFEST)
+            with zf.open(name) as fh:
+                notes[int(match[1])] = _parse_json(fh.read(MAX_MANIFEST + 1), f"{path}: {name}")
+        seen.add(name)
+    return notes, unknown
+
+
 def _stored_act(position: int, doc, where: str) -> StoredAct:
     if not isinstance(doc, dict) or set(doc) != set(EVENT_FIELDS):
         raise BundleError(f"{where}: an event line must have exactly the fields {', '.join(EVENT_FIELDS)}")
@@ -264,83 +305,42 @@ def manifest_problem(manifest: Manifest, report: Report, ledger_id: str | None) 
     return None
 
 
-# ---- restoring -----------------------------------------------------------------------------------------------------
-
-Checker = Callable[[list[StoredAct]], Report]
-
-
-def default_checker(acts: list[StoredAct]) -> Report:
-    """The log-level verification (signatures, signers, roles, Merkle tree) of ledger.integrity."""
-    return verify_log(acts)[0]
-
-
-def restore_bundle(store: EventStore, bundle: Bundle, check: Checker = default_checker) -> Report:
-    """Verify a bundle with `check`, then store its events verbatim into an empty database and index them.
-
-    Every event keeps its stream, version, signature and recorded time, so the restored log has the same positions
-    and Merkle root; this is checked after the index is rebuilt. The insert is one transaction: a failure leaves
-    the database empty."""
-    _require_empty(store)
-    report = check(bundle.acts)
-    if not report.ok:
-        raise Refused(f"{bundle.path} does not verify, nothing imported: {report.failures[0]}")
-    ledger_id = bundle.acts[0].envelope.get("ledger") if bundle.acts else None
-    problem = manifest_problem(bundle.manifest, report, ledger_id)
-    if problem:
-        raise Refused(f"{bundle.path}: {problem}; nothing imported")
-    events = [_stored_event(store, act) for act in bundle.acts]
-    try:
-        store.app.recorder.insert_events(events)
-    except IntegrityError:
-        raise Refused(f"{store.target.display} received other events during the import; nothing imported") \
-            from None
-    index = LogIndex(store)
-    size = index.catch_up()
-    if size != report.size or index.root(size) != report.root:
-        raise LedgerError(f"after the import {store.target.display} holds {size} events whose root is not the "
-                          "bundle's: do not use this database")
-    return report
+def note_problems(bundle: Bundle) -> list[str]:
+    """The checkpoints/ copies against the checkpoint acts of the log: each must be the copy the exporter writes of
+    the act at its position, and every checkpoint act must have one. Unsigned, they prove nothing; checked, they
+    cannot mislead a reader, and a copy found at another position names where events were removed or inserted."""
+    ledger_id = str(bundle.acts[0].envelope.get("ledger", ""))
+    wanted = {a.notification_id: _checkpoint_note(a.notification_id, ledger_id, a.envelope)
+              for a in bundle.acts if a.envelope.get("type") == "checkpoint.signed"}
+    problems = [f"{name}: a member the format does not define (or a second one of that name): not checked"
+                for name in bundle.unknown]
+    for position, note in sorted(bundle.notes.items()):
+        want, name = wanted.get(position), note_name(position)
+        if note == want:
+            continue
+        if want is not None:
+            fields = [k for k in want if not isinstance(note, dict) or note.get(k) != want[k]]
+            extra = [] if not isinstance(note, dict) else sorted(set(note) - set(want))
+            problems.append(f"{name} differs from the checkpoint act at position {position} "
+                            f"({', '.join(fields + extra)}): the copy was edited")
+            continue
+        there = bundle.acts[position - 1].envelope.get("type") if position <= len(bundle.acts) else None
+        problem = f"{name} copies a checkpoint act at position {position}, but " + (
+            f"the event there is a {there}" if there else f"the log holds {len(bundle.acts)} events")
+        moved = [p for p, w in wanted.items() if _same_act(w, note)]
+        if moved:
+            problem += (f"; the log holds that act at position {moved[0]}: events before it were "
+                        + ("removed or reordered" if moved[0] < position else "inserted or reordered"))
+        problems.append(problem)
+    problems += [f"the checkpoint act at position {p} has no copy {note_name(p)}" for p in sorted(wanted.keys() -
+                                                                                                   bundle.notes.keys())]
+    return problems
 
 
-def _require_empty(store: EventStore) -> None:
-    """Refuse a database with any row in any table: events, but also a log index or read models left from another
-    log, which would otherwise be taken as describing the imported one."""
-    if store.exists():
-        raise Refused(f"{store.target.display} holds events already; a bundle is imported into an empty database")
-    engine = store.engine
-    for table in sorted(sqlalchemy.inspect(engine).get_table_names()):
-        with engine.connect() as conn:
-            if conn.execute(sqlalchemy.select(sqlalchemy.literal(1)).select_from(sqlalchemy.table(table))
-                            .limit(1)).first():
-                raise Refused(f"{store.target.display} is not empty (table {table} has rows); a bundle is imported "
-                              "into an empty database")
-
-
-def _stored_event(store: EventStore, act: StoredAct):
-    """The recorder's row for a bundle event, built by the store's own mapper, and checked to read back as the
-    same act (so its Merkle leaf cannot change on the way in)."""
-    classes = {_OPENED: Stream.Opened, APPENDED: Stream.Appended}
-    try:
-        stream = UUID(act.stream)
-        cls = classes[act.topic]
-    except (KeyError, ValueError):
-        raise Refused(f"the event at position {act.notification_id} has stream {act.stream!r} and topic "
-                      f"{act.topic!r}, which the store cannot hold") from None
-    state = {"originator_id": stream, "originator_version": act.version,
-             "timestamp": datetime.fromisoformat(act.recorded_at)}
-    if act.topic == _OPENED:
-        state["originator_topic"] = Stream.TOPIC
-    state.update(envelope=act.envelope, signature=act.signature)
-    # the same attribute order an aggregate's own event has, so the stored state is laid out as the writer lays it
-    event = object.__new__(cls)
-    object.__setattr__(event, "__dict__", state)
-    stored = store.app.mapper.to_stored_event(event)
-    back = store.decode(Notification(id=act.notification_id, originator_id=stored.originator_id,
-                                     originator_version=stored.originator_version, topic=stored.topic,
-                                     state=stored.state))
-    if back != act:
-        raise Refused(f"the event at position {act.notification_id} would not be stored byte for byte")
-    return stored
+def _same_act(want: dict, note) -> bool:
+    """Whether a copy is of this act, wherever it stood."""
+    return isinstance(note, dict) and {k: v for k, v in note.items() if k != "position"} == \
+        {k: v for k, v in want.items() if k != "position"}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -46,13 +46,15 @@ class CheckpointError(LedgerError):
 @dataclass(frozen=True)
 class Checkpoint:
     """The log `kaohe-ledger/<ledger_id>` had `size` entries with Merkle root `root` at `time`; signed by each of
-    `signatures` ((key id, signature bytes), in line order). The constructor refuses any field `parse` would."""
+    `signatures` ((key id, signature bytes), in line order). The constructor refuses any field `parse` would.
+    `source` names the file it was read from, for messages; it is no part of the checkpoint."""
 
     ledger_id: str
     size: int
     root: bytes
     time: str
     signatures: tuple[tuple[str, bytes], ...] = field(default=())
+    source: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.ledger_id, str) or not _LEDGER_ID.fullmatch(self.ledger_id):
@@ -80,6 +82,11 @@ class Checkpoint:
                 raise CheckpointError(f"two signatures by {key_id}")
             seen.add(key_id)
         object.__setattr__(self, "signatures", sigs)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: by its file, or by its size."""
+        return f"checkpoint {self.source}" if self.source else f"checkpoint of size {self.size}"
 
     @property
     def origin(self) -> str:
@@ -180,10 +187,11 @@ def add_signature(cp: Checkpoint, key_id: str, sign: Callable[[bytes], bytes]) -
     return replace(cp, signatures=cp.signatures + ((key_id, bytes(sign(cp.body_bytes()))),))
 
 
-def verify_signatures(cp: Checkpoint, verifier_for: Callable[[str], Verifier | None]) -> list[str]:
+def verify_signatures(cp: Checkpoint, verifier_for: Callable[[str], Verifier | None],
+                      required: bool = True) -> list[str]:
     """Key ids whose signatures verify. `verifier_for(key_id)` gives `verify(message, signature) -> bool` for a
     trusted key, or None for a key the caller does not know, whose line is skipped as C2SP notes do. Raises if a
-    known key's signature fails, or if no known key signed."""
+    known key's signature fails, or (when `required`) if no known key signed."""
     body, verified = cp.body_bytes(), []
     for key_id, raw in cp.signatures:
         verify = verifier_for(key_id)
@@ -192,9 +200,16 @@ def verify_signatures(cp: Checkpoint, verifier_for: Callable[[str], Verifier | N
         if not verify(body, raw):
             raise CheckpointError(f"signature by {key_id} does not verify")
         verified.append(key_id)
-    if not verified:
-        raise CheckpointError("checkpoint has no signature by a known key")
+    if required and not verified:
+        raise CheckpointError("no signature by a known key")
     return verified
+
+
+def ledger_mismatch(cp: Checkpoint, ledger_id: str) -> str | None:
+    """Why a checkpoint is not one of the ledger `ledger_id` (naming both), or None when it is."""
+    if cp.ledger_id == ledger_id:
+        return None
+    return f"{cp.label} is for ledger {cp.ledger_id}, and this ledger is {ledger_id}"
 
 
 def check_consistent(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:

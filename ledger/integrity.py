@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 from uuid import UUID
 
-from .acts import stream_of
-from .checkpoint import Checkpoint, CheckpointError, verify_signatures
+from .acts import TreeHeadMismatch, stream_of
+from .checkpoint import Checkpoint, CheckpointError, ledger_mismatch, verify_signatures
 from .clock import parse_time
-from .errors import LedgerError
+from .errors import LedgerError, Refused
 from .log_index import decode_state
 from .merkle import MemoryNodeStore, leaf_hash, root as tree_root
 from .registry import Registry
-from .signing import verify_bytes
 from .store import StoredAct
 from .precheck import Item, prechecked, problem_of
 from .validation import validate
@@ -74,6 +73,8 @@ class MemorySource:
         # year -> its state, folded as year-stream acts are admitted: refolding it for every act would re-read (and
         # re-hash) the scheme text each time
         self._years: dict[int, YearState] = {}
+        # the sizes of the tree heads admitted acts signed (checkpoints, closes), each shown to match the events
+        self.heads: list[int] = []
 
     def current_ledger_id(self) -> str | None:
         return self.ledger_id
@@ -112,6 +113,10 @@ class MemorySource:
         if envelope["type"] in ("ledger.genesis", "signatory.added", "signatory.revoked"):
             self._registry.apply(envelope)
         self.streams.setdefault(envelope["stream"], []).append((envelope, eid))
+        if envelope["type"] == "checkpoint.signed":
+            self.heads.append(envelope["act"]["size"])
+        elif envelope["type"] == "year.close.signed":
+            self.heads.append(envelope["act"]["checkpoint"]["size"])
         if envelope["type"] in YEAR_STREAM_TYPES:
             state = self._years.get(envelope["act"]["year"])
             if state is not None:  # else folded from the stream when first asked for
@@ -149,7 +154,7 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
             if held[:32] != leaf:
                 if indexed_at is None:  # where the index saw every leaf: names a moved or removed event precisely
                     indexed_at = {h[:32]: pos for pos, h in sorted(indexed.items(), reverse=True)}
-                report.fail(position, eid, _moved(position, indexed_at.get(leaf)))
+                report.fail(position, eid, moved_problem(position, indexed_at.get(leaf)))
             elif eid and len(held) > 32 and held[32:].hex() != eid:
                 # the views and receipts take event ids from the index: an edited id there is found here
                 report.fail(position, eid, f"the log index names it {held[32:].hex()[:12]}…, but its envelope "
@@ -178,9 +183,7 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
     report.size = position
     report.root = tree_root(source.nodes, position)
     if indexed and max(indexed) > position:
-        report.fail(0, "", f"{_upper(_span(position + 1, max(indexed)))} missing: the log index, written as "
-                           f"events were stored, holds {max(indexed)} events, the store only {position} "
-                           "(removed after they were stored)")
+        report.fail(0, "", missing_problem(position, max(indexed)))
     trusted = [cp for cp in external if _external_signed(report, source, cp)]
     _check_forks(report, stored_checkpoints + trusted)
     _compare_all(report, source, [(cp, "stored checkpoint") for cp in stored_checkpoints]
@@ -217,12 +220,44 @@ def stored_acts(store, batch: int = 2000) -> Iterator[tuple[StoredAct, bytes]]:
 def _check(act: StoredAct, source: MemorySource, checked_key: str | None = None) -> str | None:
     """The checks of the state that admitted the act (its shape passed on the pool), against the state folded so
     far; the problem, or None."""
-    return problem_of(lambda: validate(act.envelope, act.signature, source,
-                                       parse_time(act.recorded_at, "recorded_at"), checked_key=checked_key,
-                                       shape_checked=True))
+    def run() -> None:
+        try:
+            validate(act.envelope, act.signature, source, parse_time(act.recorded_at, "recorded_at"),
+                     checked_key=checked_key, shape_checked=True)
+        except TreeHeadMismatch as exc:
+            # the act's own leaf is in the tree already (verify_log adds it first): the events before it are one fewer
+            raise Refused(head_problem(exc.size, source.log_size() - 1, source.heads)) from None
+
+    return problem_of(run)
 
 
-def _moved(position: int, was: int | None) -> str:
+def head_problem(size: int, held: int, matching: Iterable[int]) -> str:
+    """Why a stored act whose tree head (of `size`) the `held` events before it do not give shows tampering: its
+    signer saw other events there (an act is admitted only with the log's own root). `matching`: the sizes of the
+    tree heads before it that hold."""
+    if size > held:
+        return (f"it signs the tree head of size {size}, but only {held} events come before it: "
+                f"{_where_changed(size, matching)}")
+    return (f"the tree head it signs (size {size}) is not the root of the events before it: "
+            f"{_where_changed(size, matching)}")
+
+
+def missing_problem(stored: int, indexed: int) -> str:
+    """The store holds fewer events than its log index recorded as they were stored."""
+    return (f"{_upper(_span(stored + 1, indexed))} missing: the log index, written as events were stored, holds "
+            f"{indexed} events, the store only {stored} (removed after they were stored)")
+
+
+def _where_changed(size: int, matching: Iterable[int]) -> str:
+    """Which events a tree head of `size` that does not match can point to: those after the largest smaller tree
+    head that matches."""
+    after = max((m for m in matching if m < size), default=0)
+    where = f"position {size}" if after + 1 == size else f"positions {after + 1} to {size}"
+    return (f"an event at {where} was changed, removed, reordered or inserted"
+            + (f" (the checkpoint of size {after} matches)" if after else ""))
+
+
+def moved_problem(position: int, was: int | None) -> str:
     """Why the event here is not the one the index recorded here, from where (if anywhere) the index has it."""
     if was is None:
         return ("differs from the event indexed at this position: it was changed or replaced after it was stored "
@@ -273,32 +308,20 @@ def _compare_all(report: Report, source: MemorySource, checkpoints: list[tuple[C
                                f"is beyond the log, which holds {n} events (events were removed or the store was "
                                "rolled back)")
         elif cp.size and source.root_at(cp.size) != cp.root:
-            after = max((size for size in matching if size < cp.size), default=0)
-            where = f"position {cp.size}" if after + 1 == cp.size else f"positions {after + 1} to {cp.size}"
             report.fail(0, "", f"the log's Merkle root at size {cp.size} differs from the {what} of {cp.time}: "
-                               f"an event at {where} was changed, removed, reordered or inserted"
-                               + (f" (the checkpoint of size {after} matches)" if after else ""))
+                               f"{_where_changed(cp.size, matching)}")
 
 
 def _external_signed(report: Report, source: MemorySource, cp: Checkpoint) -> bool:
     """Whether an external checkpoint is for this ledger and signed by a key the log registered."""
-    if source.ledger_id is not None and cp.ledger_id != source.ledger_id:
-        report.fail(0, "", f"checkpoint is for ledger {cp.ledger_id}, not {source.ledger_id}")
+    other = None if source.ledger_id is None else ledger_mismatch(cp, source.ledger_id)
+    if other:
+        report.fail(0, "", other)
         return False
-    registry = source.registry()
-
-    def verifier_for(key_id: str):
-        sig = registry.signatories.get(key_id)
-        if sig is None:
-            return None
-        return lambda message, signature: verify_bytes(
-            sig.public_key, message, {"alg": key_id.split(":")[0],
-                                      "sig": base64.b64encode(signature).decode()}) is None
-
     try:
-        verify_signatures(cp, verifier_for)
+        verify_signatures(cp, source.registry().verifier_for)
     except CheckpointError as exc:
-        report.fail(0, "", f"external checkpoint of size {cp.size} ({cp.time}): {exc}")
+        report.fail(0, "", f"external {cp.label} ({cp.time}): {exc}")
         return False
     return True
 

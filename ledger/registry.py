@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Callable
 
 from .errors import Refused
+from .signing import verifies
 
 BUILTIN_ROLES = ("office", "department", "auditor", "inspector")
 
@@ -62,6 +65,12 @@ class Registry:
         if signed_at < sig.valid_from:
             raise Refused(f"signer {key_id} ({sig.person}) is valid from {sig.valid_from}, not at {signed_at}")
         return sig
+
+    def verifier_for(self, key_id: str) -> Callable[[bytes, bytes], bool] | None:
+        """`verify(message, raw signature)` by a registered key (revoked or not), or None for a key not registered:
+        what `ledger.checkpoint.verify_signatures` asks for a checkpoint's signature lines."""
+        sig = self.signatories.get(key_id)
+        return None if sig is None else partial(verifies, sig.public_key)
 
     def holds(self, key_id: str, role: str) -> bool:
         """Whether the key is registered for the role."""

@@ -95,6 +95,12 @@ def verify_bytes(public_text: str, message: bytes, signature: dict) -> str | Non
     return None if suite(public_text, message, raw) else "bad signature"
 
 
+def verifies(public_text: str, message: bytes, raw: bytes) -> bool:
+    """Whether raw signature bytes (as a checkpoint line holds them) are a valid signature of `message` by the key."""
+    alg = public_text.partition(":")[0]
+    return verify_bytes(public_text, message, {"alg": alg, "sig": base64.b64encode(raw).decode()}) is None
+
+
 def verify_envelope(public_text: str, envelope: dict, signature: dict) -> str | None:
     """None when the signature covers the envelope's canonical bytes; else why not."""
     return verify_bytes(public_text, canonical(envelope), signature)

@@ -103,21 +103,18 @@ def consequences_view(ledger, year: int, as_of: str | None = None, groups: list[
 def view_position(ledger, spec: str, what: str = "--from") -> int:
     """The log position a view names: a position, a time (the last act recorded by then), or a checkpoint file
     (its size, once it is shown to be this ledger's, to match this log's Merkle root and to bear a valid signature)."""
-    from ledger.checkpoint import verify_signatures
     from ledger.clock import parse_time
-    from ledger.proofs import read_checkpoint, registry_verifier
+    from ledger.proofs import check_held, read_checkpoint
 
     size, text = ledger.log_size(), spec.strip()
     if _is_position(text):
         position = int(text)
     elif os.path.isfile(spec):
         cp = read_checkpoint(spec)
-        if cp.ledger_id != ledger.ledger_id:
-            raise Refused(f"{what}: checkpoint {spec} is of ledger {cp.ledger_id}, not {ledger.ledger_id}")
-        if cp.size > size or ledger.root_at(cp.size) != cp.root:
-            raise Refused(f"{what}: checkpoint {spec} (size {cp.size}) does not match this log")
-        if not verify_signatures(cp, registry_verifier(ledger.registry())):
-            raise Refused(f"{what}: checkpoint {spec} bears no signature of a registered key")
+        try:
+            check_held(ledger, cp)
+        except LedgerError as exc:
+            raise Refused(f"{what}: {exc}") from None
         return cp.size
     else:
         try:

@@ -75,3 +75,18 @@ def verify_store(store, external: list[Checkpoint] = (), progress: Callable[[int
     LogIndex(store).ensure_tables()
     return verify_acts(stored_acts(store), list(external), indexed_entries(store.engine), progress, views=store,
                        again=lambda: stored_acts(store), nodes=lambda: stored_nodes(store.engine))
+
+
+def verify_bundle(bundle, external: list[Checkpoint], progress: Callable[[int], None] | None = None) -> Report:
+    """`bundle verify`: `verify_acts` over a bundle's events (no derived index) with the checkpoints given, then its
+    manifest against the verified events and its checkpoint copies against the checkpoint acts."""
+    from ledger.bundle import manifest_problem, note_problems
+
+    report = verify_acts(bundle.acts, list(external), None, progress)
+    if report.ok:
+        problem = manifest_problem(bundle.manifest, report, bundle.acts[0].envelope.get("ledger"))
+        if problem:
+            report.fail(0, "", problem)
+    for problem in note_problems(bundle):
+        report.fail(0, "", problem)
+    return report

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import ledger.bundle
+from ledger.checkpoint import parse
 from tests.cliharness import Cli, refused
 from tests.test_tamper import SIZE, Case, RawStore, base_for, copy_database, failed
 
@@ -46,8 +47,10 @@ def empty_database(kind: str, tmp_path: Path, name: str) -> str:
     return _pg_database()
 
 
-def rewrite(src: Path, dst: Path, events=None, manifest=None) -> Path:
-    """A copy of a bundle with its event lines and/or manifest edited (the ZIP rewritten, CRCs and all)."""
+def rewrite(src: Path, dst: Path, events=None, manifest=None, members: dict | None = None) -> Path:
+    """A copy of a bundle with its event lines, manifest and/or other members edited (the ZIP rewritten, CRCs and
+    all); `members` maps a name to its new bytes, or to None to leave it out."""
+    members = dict(members or {})
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for name in zin.namelist():
             data = zin.read(name)
@@ -55,6 +58,10 @@ def rewrite(src: Path, dst: Path, events=None, manifest=None) -> Path:
                 data = "".join(events(data.decode("utf-8").splitlines(keepends=True))).encode("utf-8")
             if name == "manifest.json" and manifest:
                 data = json.dumps(manifest(json.loads(data)), ensure_ascii=False).encode("utf-8")
+            data = members.pop(name, data)
+            if data is not None:
+                zout.writestr(name, data)
+        for name, data in members.items():
             zout.writestr(name, data)
     return dst
 
@@ -113,6 +120,78 @@ def test_tampered_bundle_names_the_event(case, bundle, tmp_path):
     # the manifest is checked against the events, but it is not an anchor: the checkpoint is
     wrong = rewrite(bundle, tmp_path / "manifest.zip", manifest=lambda m: dict(m, size=SIZE + 1))
     failed(case.run("bundle", "verify", wrong, "--checkpoint", case.cp("cp_a")), "manifest says")
+
+
+def test_a_removed_or_moved_line_is_named_as_such(case, bundle, tmp_path):
+    cp = ["--checkpoint", case.cp("cp_full")]
+    # line 7 (a score) removed: the checkpoint act of size 10, once at position 11, now has 9 events before it
+    cut = rewrite(bundle, tmp_path / "cut.zip", events=lambda lines: lines[:6] + lines[7:],
+                  manifest=lambda m: dict(m, size=SIZE - 1))
+    res = case.run("bundle", "verify", cut, *cp)
+    failed(res, "event at position 10 (", "it signs the tree head of size 10, but only 9 events come before it: an "
+                "event at positions 1 to 10 was changed, removed, reordered or inserted")
+    got = json.loads(case.run("bundle", "verify", cut, *cp, "--format", "json").out)["failures"]
+    assert ("checkpoints/00000011.json copies a checkpoint act at position 11, but the event there is a "
+            "score.recorded; the log holds that act at position 10: events before it were removed or reordered") in got
+    assert "the checkpoint act at position 10 has no copy checkpoints/00000010.json" in got
+    # lines 7 and 8 swapped: each still verifies on its own, the tree head after them does not
+    swapped = rewrite(bundle, tmp_path / "swapped.zip", events=lambda lines: lines[:6] + [lines[7], lines[6]] + lines[8:])
+    failed(case.run("bundle", "verify", swapped, *cp), "event at position 11 (", "the tree head it signs (size 10) is "
+           "not the root of the events before it: an event at positions 1 to 10 was changed, removed, reordered")
+
+
+def test_edited_checkpoint_copies_are_named(case, bundle, tmp_path):
+    cp = ["--checkpoint", case.cp("cp_full")]
+    with zipfile.ZipFile(bundle) as zf:
+        copy = json.loads(zf.read("checkpoints/00000011.json"))
+    edited = rewrite(bundle, tmp_path / "edited.zip", members={"checkpoints/00000011.json": json.dumps(
+        dict(copy, size=copy["size"] + 1, signed_at="2017-01-01T00:00:00Z")).encode()})
+    failed(case.run("bundle", "verify", edited, *cp),
+           "checkpoints/00000011.json differs from the checkpoint act at position 11 (signed_at, size): the copy was "
+           "edited")
+    dropped = rewrite(bundle, tmp_path / "dropped.zip", members={"checkpoints/00000013.json": None})
+    failed(case.run("bundle", "verify", dropped, *cp), "the checkpoint act at position 13 has no copy "
+                                                      "checkpoints/00000013.json")
+    moved = rewrite(bundle, tmp_path / "moved.zip", members={"checkpoints/00000013.json": None,
+                                                             "checkpoints/00000012.json": json.dumps(copy).encode()})
+    failed(case.run("bundle", "verify", moved, *cp), "checkpoints/00000012.json copies a checkpoint act at position "
+           "12, but the event there is a score.recorded; the log holds that act at position 11")
+    extra = rewrite(bundle, tmp_path / "extra.zip", members={"README.txt": b"trust me\n"})
+    failed(case.run("bundle", "verify", extra, *cp), "README.txt: a member the format does not define")
+
+
+@pytest.mark.parametrize("damage, fragments", [
+    ("removed", ("event at position 8 (", "the event indexed at position 8 was removed")),
+    ("cut", (f"The event at position {SIZE} is missing: the log index",)),
+    ("edited", ("event at position 6 (", "differs from the event indexed at this position: it was changed")),
+    ("index rebuilt", ("event at position 12 (", "it signs the tree head of size 12, but only 11 events come before")),
+])
+def test_export_refuses_a_log_that_does_not_match_its_index_or_tree_heads(case, tmp_path, damage, fragments):
+    if damage == "edited":
+        row = case.raw.row(6)
+        row.state["envelope"]["act"]["value"] = "90"
+        case.raw.rewrite(row)
+    else:
+        case.raw.delete(case.raw.row({"removed": 8, "cut": SIZE, "index rebuilt": 12}[damage]).nid)
+    if damage == "index rebuilt":  # whoever removed it also rebuilt the index: the tree head signed after it tells
+        case.raw.drop_index()
+    path = tmp_path / "damaged.zip"
+    res = case.run("bundle", "export", path)
+    refused(res, "Error: the log does not match its log index or the tree heads it signed: ")
+    for fragment in fragments + ("nothing exported (`ledger verify` says more; --damaged exports the log as it is)",):
+        assert fragment in res.err
+    assert not path.exists() and not path.with_name(path.name + ".part").exists()
+    # for forensics, exported as it is, with a warning
+    res = case.run("bundle", "export", path, "--damaged").ok()
+    assert res.out.startswith("Exported ") and res.err.startswith("warning: exported as it is (--damaged)")
+    assert fragments[-1] in res.err and zipfile.is_zipfile(path)
+    assert case.run("bundle", "verify", path, "--checkpoint", case.cp("cp_full")).code == 1
+
+
+def test_export_of_a_log_whose_index_a_crash_left_behind(case, tmp_path):
+    case.raw.drop_index(keep=SIZE - 4)  # not damage: the index is brought up to date first
+    res = case.run("bundle", "export", tmp_path / "b.zip").ok()
+    assert res.err == "" and f"Exported {SIZE} events" in res.out
 
 
 def test_broken_bundles_fail_in_one_line(case, bundle, tmp_path, monkeypatch):
@@ -197,7 +276,8 @@ def test_offline_verdicts_print_json(case, bundle, tmp_path):
     done = offline("verify-proof", str(proof), "--checkpoint", cp, "--format", "json", cwd=tmp_path)
     got = json.loads(done.stdout)
     assert done.returncode == 0 and got["ok"] and got["type"] == "inclusion" and got["checkpoint_sizes"] == [SIZE]
-    assert got["verdict"].endswith(f"its root at size {SIZE} matches your checkpoint")
+    assert f"its root at size {SIZE} matches your checkpoint; your checkpoint's signatures by " in got["verdict"]
+    assert got["signatures_checked"] == [parse(Path(cp).read_text(encoding="utf-8")).signatures[0][0]]
 
     public = case.base.keys["office"] + ".pub"
     shown = json.loads(offline("key", "show", public, "--format", "json", cwd=tmp_path).stdout)

@@ -332,11 +332,41 @@ def test_documented_example_matches_the_doc():
 def test_a_proof_document_says_what_its_roots_were_checked_against():
     from ledger.proofs import b64, verify_proof_document
 
-    doc = {"type": "consistency", "size1": 13, "size2": 20, "root1": b64(root(STORE, 13)),
+    doc = {"type": "consistency", "ledger": LEDGER, "size1": 13, "size2": 20, "root1": b64(root(STORE, 13)),
            "root2": b64(root(STORE, 20)), "proof": [b64(h) for h in consistency_proof(STORE, 13, 20)]}
-    bare = verify_proof_document(doc)
+    bare = verify_proof_document(doc).text
     # the arithmetic holds for the document's own roots, whoever made them: the verdict must not read as more
     assert bare.startswith("the tree of size 13 is a prefix of the tree of size 20") and "no checkpoint was given" in bare
-    assert verify_proof_document(doc, [checkpoint(20)]).endswith("its root at size 20 matches your checkpoint")
-    assert verify_proof_document(doc, [checkpoint(13), checkpoint(20)]).endswith(
-        "its roots at sizes 13 and 20 match your checkpoints")
+    one = verify_proof_document(doc, [checkpoint(20)])
+    assert "its root at size 20 matches your checkpoint; your checkpoint's signatures were not checked" in one.text
+    assert one.signatures_checked == () and one.signatures_not_checked == (LOG.key_id,)
+    both = verify_proof_document(doc, [checkpoint(13), checkpoint(20, (LOG, WITNESS))])
+    assert "its roots at sizes 13 and 20 match your checkpoints; your checkpoints' signatures were not" in both.text
+
+
+def test_a_proof_document_checks_the_signatures_it_carries_keys_for():
+    from ledger.merkle import ProofError
+    from ledger.proofs import b64, verify_proof_document
+
+    public = "ed25519:" + b64(LOG.private.public_key().public_bytes(serialization.Encoding.Raw,
+                                                                     serialization.PublicFormat.Raw))
+    doc = {"type": "consistency", "ledger": LEDGER, "size1": 13, "size2": 20, "root1": b64(root(STORE, 13)),
+           "root2": b64(root(STORE, 20)), "proof": [b64(h) for h in consistency_proof(STORE, 13, 20)],
+           "keys": {LOG.key_id: public}}
+    held = verify_proof_document(doc, [checkpoint(13), checkpoint(20, (LOG, WITNESS))])
+    assert held.signatures_checked == (LOG.key_id,) and held.signatures_not_checked == (WITNESS.key_id,)
+    assert (f"signatures by {LOG.key_id} verify with the public keys the proof carries (that the ledger registered "
+            "these keys is not checked offline") in held.text
+    assert held.text.endswith(f"not checked (the proof carries no key for them): {WITNESS.key_id}")
+    (k, sig), = checkpoint(13).signatures
+    forged = replace(checkpoint(13), signatures=((k, sig[:-1] + bytes([sig[-1] ^ 1])),))
+    with pytest.raises(ProofError, match=f"checkpoint of size 13: signature by {LOG.key_id} does not verify"):
+        verify_proof_document(doc, [forged])
+    with pytest.raises(ProofError, match=f"the proof's key for {LOG.key_id} is the key ed25519:"):
+        verify_proof_document(dict(doc, keys={LOG.key_id: public[:-2] + ("A=" if public[-2] != "A" else "B=")}),
+                              [checkpoint(13)])
+    with pytest.raises(ProofError, match=f"the proof is of ledger {LEDGER}, but checkpoint of size 20 is for "
+                                         "ledger another-ledger"):
+        verify_proof_document(doc, [checkpoint(20, ledger="another-ledger")])
+    with pytest.raises(ProofError, match="lacks ledger"):
+        verify_proof_document({k: v for k, v in doc.items() if k != "ledger"}, [checkpoint(13)])

@@ -9,6 +9,7 @@ import pytest
 
 from tests.cliharness import Cli, refused
 from tests.hy_ledger import OTHER, UNIT, build, hy_text
+from tests.test_tamper import sign_note
 
 PAPER = ["--signed-at", "2017-12-20T10:00:00+08:00"]  # bonuses are applied for before the 2018-01-10 deadline
 
@@ -209,12 +210,16 @@ def test_refusals(run, tmp_path):
     refused(run("history", "--unit", UNIT, "--as-of", "2016-01-01"), "nothing recorded")
     refused(run("diff", "--from", "nowhere.txt", "--to", "3"), "neither a position")
     refused(run("diff", "--from", "1", "--to", "99"), "--to: position 99 is outside the log")
-    # a checkpoint whose root is not this log's is refused, not silently used
+    # an altered checkpoint is refused, not silently used: its signature no longer verifies
     lines = cp.read_text(encoding="utf-8").split("\n")
     lines[2] = ("A" if lines[2][0] != "A" else "B") + lines[2][1:]
     forged = tmp_path / "forged.txt"
     forged.write_text("\n".join(lines), encoding="utf-8")
-    refused(run("diff", "--from", forged, "--to", "3"), "does not match this log")
+    refused(run("diff", "--from", forged, "--to", "3"), f"--from: checkpoint {forged}: signature by ")
+    # and so is one the office signed whose root is not this log's
+    other = tmp_path / "other-root.txt"
+    other.write_text(sign_note(keys, cp.read_text(encoding="utf-8"), 3, bytes(32)), encoding="utf-8")
+    refused(run("diff", "--from", other, "--to", "3"), f"--from: checkpoint {other} (size 3) does not match this log")
 
 
 def test_history_as_a_spreadsheet(run, tmp_path):
