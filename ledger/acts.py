@@ -119,8 +119,15 @@ def _check_close(ctx: Context) -> None:
         if (ctx.act["position"], ctx.act["result_sha256"]) != (first.position, first.result_sha256):
             raise Refused(f"this close names position {ctx.act['position']} and result {ctx.act['result_sha256'][:12]}, "
                           f"but the close already signed names {first.position} and {first.result_sha256[:12]}")
-    if len(ctx.act["result_sha256"]) != 64 or not all(c in "0123456789abcdef" for c in ctx.act["result_sha256"]):
+        if ctx.act.get("groups") != first.groups:
+            raise Refused("this close names other group results than the close already signed")
+    if not _is_sha256(ctx.act["result_sha256"]):
         raise Refused("result_sha256 must be 64 lower-case hex digits")
+    groups = ctx.act.get("groups", {})
+    if not all(isinstance(v, str) and _is_sha256(v) for v in groups.values()):
+        raise Refused("a close's group results must be 64 lower-case hex digits each")
+    if not set(groups) <= {g.name for g in year.scheme.groups}:
+        raise Refused(f"a close names a group the {year.year} scheme does not have")
     checkpoint = check_fields(ctx.act["checkpoint"], {"size": INT, "root": TEXT}, what="close checkpoint")
     if checkpoint["size"] != ctx.act["position"]:
         raise Refused("the close's checkpoint must be taken at the position it closes at")
@@ -134,6 +141,10 @@ class TreeHeadMismatch(Refused):
     def __init__(self, message: str, size: int, held: int):
         super().__init__(message)
         self.size, self.held = size, held
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 def _check_tree_head(ctx: Context, size: int, root_b64: str) -> None:
@@ -211,7 +222,7 @@ ACTS: dict[str, ActSpec] = {
     "scheme.adopted": ActSpec({"year": INT, "text": TEXT, "sha256": TEXT}, {"file": TEXT, "note": TEXT},
                               _year_stream, _check_scheme_adopted),
     "year.close.signed": ActSpec({"year": INT, "role": TEXT, "position": INT, "result_sha256": TEXT,
-                                  "checkpoint": dict}, {}, _year_stream, _check_close),
+                                  "checkpoint": dict}, {"groups": dict}, _year_stream, _check_close),
     "results.published": ActSpec({"year": INT, "position": INT, "result_sha256": TEXT}, {"note": TEXT},
                                  _year_stream, check_published),
     "appeal.filed": ActSpec({"year": INT, "unit": TEXT, "reason": TEXT}, {"document": TEXT, "evidence_sha256": TEXT},

@@ -75,6 +75,7 @@ class CloseSignature:
     position: int
     result_sha256: str
     event_id: str
+    groups: dict | None = None  # group -> the hash of its rows of the result, where the close signed them
 
 
 @dataclass
@@ -133,7 +134,7 @@ class YearState:
             self.scheme_text, self.scheme_event = act["text"], event_id
         elif kind == "year.close.signed":
             self.closes.append(CloseSignature(act["role"], person, envelope["signer"], act["position"],
-                                              act["result_sha256"], event_id))
+                                              act["result_sha256"], event_id, act.get("groups")))
         elif kind == "results.published":
             self.publications.append(Publication(event_id, act["position"], act["result_sha256"], at, person))
         elif kind == "appeal.filed":

@@ -72,8 +72,9 @@ def year_view(ledger, year: int, as_of: str | None = None, groups: list[str] | N
         elif unit is not None:
             groups = [*(groups or ()), ystate.scheme.group_of(unit).name]
         results = year_results(state, year, groups)
-        if groups is None and ystate.closes:  # the whole year of a closing or closed year: what its close signed
-            results.warning = results.unlike_close(ystate.closes[0].result_sha256)
+        if ystate.closes:  # a closing or closed year: compare with what its close signed
+            first = ystate.closes[0]
+            results.warning = results.unlike_close(first.result_sha256, first.groups, groups)
         return results
 
 

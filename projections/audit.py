@@ -56,7 +56,8 @@ def verify_acts(acts: Iterable, external: list[Checkpoint], indexed: dict[int, b
             continue
         first = ystate.closes[0]
         try:
-            digest = year_results(state, year).result_hash()
+            results = year_results(state, year)
+            digest, groups = results.result_hash(), results.group_hashes()
         except Exception as exc:  # a replay that cannot run is a failed verification, reported in one line
             report.fail(first.position, first.event_id, f"replaying {year} failed: {exc}")
             continue
@@ -64,6 +65,9 @@ def verify_acts(acts: Iterable, external: list[Checkpoint], indexed: dict[int, b
         if digest != first.result_sha256:
             report.fail(first.position, first.event_id, f"replaying {year} gives result hash {digest[:16]}…, "
                                                         f"but its close signed {first.result_sha256[:16]}…")
+        for group in [g for g, signed in (first.groups or {}).items() if groups.get(g) != signed]:
+            report.fail(first.position, first.event_id, f"replaying {year} gives another result for group {group} "
+                                                        "than its close signed")
     return report
 
 

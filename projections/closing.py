@@ -49,5 +49,8 @@ def close_act(ledger, year: int, key_id: str, role: str | None = None) -> dict:
         raise Refused(f"the result at position {position} hashes to {digest[:12]}, not {year_state.closes[0].result_sha256[:12]} "
                       "as the first close signature says: do not co-sign")
     root = base64.b64encode(ledger.root_at(position)).decode()
-    return {"year": year, "role": mine[0], "position": position, "result_sha256": digest,
-            "checkpoint": {"size": position, "root": root}}
+    act = {"year": year, "role": mine[0], "position": position, "result_sha256": digest,
+           "groups": results.group_hashes(), "checkpoint": {"size": position, "root": root}}
+    if year_state.closes and year_state.closes[0].groups is None:
+        del act["groups"]  # the first signature, made before closes signed each group's result, named none
+    return act

@@ -59,14 +59,36 @@ class YearResults:
         """SHA-256 of the RFC 8785 bytes of {year, table}."""
         return sha256_hex(canonical({"year": self.year, "table": self.table()}))
 
-    def unlike_close(self, signed: str) -> str | None:
-        """Why this whole year's result, read from the read models, is not the one its close signed; or None."""
-        digest = self.result_hash()
-        if digest == signed:
-            return None
-        return (f"warning: these {self.year} results hash to {digest[:16]}…, but the year's close signed "
-                f"{signed[:16]}…: the read models differ from the log (`ledger verify` names where; `ledger rebuild` "
-                "restores them from the log)")
+    def group_hash(self, group: str) -> str:
+        """SHA-256 of the RFC 8785 bytes of {year, group, table}: the group's rows of the result table (a close
+        signs each group's, so that a view of one group can be compared with what was closed)."""
+        rows = [r for r in self.table() if r["group"] == group]
+        return sha256_hex(canonical({"year": self.year, "group": group, "table": rows}))
+
+    def group_hashes(self) -> dict[str, str]:
+        """Every group's `group_hash`, by group."""
+        return {g: self.group_hash(g) for g in dict.fromkeys(u.group for u in self.scores.units)}
+
+    def unlike_close(self, signed: str, signed_groups: dict[str, str] | None = None,
+                     groups: Iterable[str] | None = None) -> str | None:
+        """Why this result, read from the read models, is not the one the year's close signed (the whole year's
+        hash; with `groups`, those groups' hashes, where the close signed them); or None."""
+        if groups is None:
+            digest = self.result_hash()
+            if digest == signed:
+                return None
+            what = f"these {self.year} results hash to {digest[:16]}…, but the year's close signed {signed[:16]}…"
+        else:
+            signed_groups = signed_groups or {}  # a close signed before group hashes were: nothing to compare
+            mine = {g: self.group_hash(g) for g in dict.fromkeys(groups) if g in signed_groups}
+            differ = [g for g, digest in mine.items() if digest != signed_groups[g]]
+            if not differ:
+                return None
+            what = (f"the {self.year} results of {', '.join(differ)} hash to {mine[differ[0]][:16]}…, "
+                    f"but the year's close signed {signed_groups[differ[0]][:16]}…"
+                    + (f" (and {len(differ) - 1} more group(s) differ)" if len(differ) > 1 else ""))
+        return (f"warning: {what}: the read models differ from the log (`ledger verify` names where; "
+                "`ledger rebuild` restores them from the log)")
 
     def unit(self, name: str) -> UnitScore:
         return self.scores.unit(name)

@@ -4,6 +4,9 @@ altered, and a closed year's whole view says its result is not the one the close
 from __future__ import annotations
 
 from tests.cliharness import refused
+from tests.hy_ledger import UNIT
+
+GROUP = "机关各部门、街道"  # HY's one group
 from tests.test_tamper import case, failed  # noqa: F401 (case is the fixture)
 
 
@@ -37,6 +40,10 @@ def test_a_closed_years_view_warns_when_the_read_models_disagree_with_its_close(
     res = case.run("grades", "--year", "2017", "--format", "json").ok()
     assert res.err.startswith("warning: these 2017 results hash to") and "the read models differ from the log" in res.err
     assert "the read models differ" in case.run("scores", "--year", "2017").ok().err
+    # one group's view and one unit's: each group's rows were signed by the close too
+    one = case.run("scores", "--year", "2017", "--group", GROUP).ok().err
+    assert one.startswith(f"warning: the 2017 results of {GROUP} hash to") and "the year's close signed" in one
+    assert "the read models differ" in case.run("explain", "--year", "2017", "--unit", UNIT).ok().err
     # the published workbook as well: the same line (the file is still written: the office decides)
     exported = case.run("export", "--year", "2017", "--out", book).ok()
     assert exported.err == res.err and exported.out.startswith(f"Wrote {book}: 2017 as of position")

@@ -144,3 +144,30 @@ def test_two_year_consequence_chain(run, keys, tmp_path):
         assert [c.to_dict() for c in consequences_view(ledger, 2018, None, ["机关各部门、街道"])] == found
     finally:
         ledger.store.close()
+
+
+def test_a_close_signs_each_groups_result_and_cosigners_must_name_the_same(run, keys):
+    from ledger.errors import Refused
+    from ledger.keys import load_private
+    from ledger.store import EventStore
+    from ledger.writer import Ledger
+    from projections.closing import close_act
+    from tests.cliharness import PASSPHRASE
+
+    ledger = Ledger(EventStore(run.db))
+    office, zz = (load_private(keys[k], PASSPHRASE.encode()) for k in ("office", "zz"))
+    act = close_act(ledger, 2017, office.key_id)
+    group = "机关各部门、街道"
+    assert set(act["groups"]) == {group} and act["groups"][group] != act["result_sha256"]
+    size = ledger.log_size()
+    for groups, problem in (({group: "x" * 64}, "64 lower-case hex digits"), ({"无此组": "a" * 64}, "does not have")):
+        with pytest.raises(Refused, match=problem):
+            ledger.act("year.close.signed", {**act, "groups": groups}, office, None)
+    ledger.act("year.close.signed", act, office, None)
+    second = close_act(ledger, 2017, zz.key_id)
+    assert second["groups"] == act["groups"]
+    with pytest.raises(Refused, match="other group results than the close already signed"):
+        ledger.act("year.close.signed", {**second, "groups": {group: "a" * 64}}, zz, None)
+    assert ledger.log_size() == size + 1
+    ledger.act("year.close.signed", second, zz, None)
+    assert json.loads(run("verify", "--format", "json").ok().out)["ok"]
