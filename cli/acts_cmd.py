@@ -31,6 +31,8 @@ def score() -> None:
 def score_record(env: Env, year, unit, indicator, value, not_participating, note, key_path, out_path) -> None:
     """Record (or correct, with --note) a unit's score on one indicator.
 
+    A correction to the value in force is refused: there is nothing to correct.
+
     \b
     Example:
       ledger score record --year 2017 --unit 长皋乡 --indicator 脱贫攻坚 --points 11 --sign-with fpb.key
@@ -69,6 +71,8 @@ def evaluation() -> None:
 def evaluation_record(env: Env, year, unit, component, round_, value, level, votes, note, key_path, out_path):
     """Record a unit's result on an evaluation component (a score, a level or vote counts).
 
+    A second record corrects the first (with --note); one that repeats the result in force is refused.
+
     \b
     Example:
       ledger evaluation record --year 2017 --unit 办公室 --component 班子评议 --level 优秀 --sign-with office.key
@@ -95,19 +99,31 @@ def evaluation_record(env: Env, year, unit, component, round_, value, level, vot
 @click.option("--value", required=True, help="The fault's name, the grade given, …")
 @click.option("--reason", required=True)
 @click.option("--evidence", default="", help="Document number (文号) or reference.")
+@click.option("--separate-matter", is_flag=True,
+              help="Record it although the same kind and value is in force for the unit: another matter (a second "
+                   "fault of the same name), which --reason or --evidence tells apart.")
 @sign_with_option()
 @out_option()
 @click.pass_obj
-def decide(env: Env, year, unit, kind, value, reason, evidence, key_path, out_path) -> None:
+def decide(env: Env, year, unit, kind, value, reason, evidence, separate_matter, key_path, out_path) -> None:
     """Record a signed grading decision (veto/fault, direct grade, tie settlement, withholding…).
+
+    A decision of the same year, unit, kind and value as one in force is refused, naming it, unless
+    --separate-matter says it is another matter.
 
     \b
     Example:
       ledger decide --year 2017 --unit 长皋乡 --kind fault --value 党建工作不达标 --reason "…" --sign-with office.key
     """
+    from ledger.errors import Refused
+    from projections.repeats import repeated_decision_problem
+
     act = {"year": year, "unit": unit, "kind": kind, "value": value, "reason": reason}
     if evidence:
         act["evidence"] = evidence
+    problem = repeated_decision_problem(env.ledger().store, act, separate_matter)
+    if problem:
+        raise Refused(problem)
     emit(env, "decision.recorded", act, key_path, out_path)
 
 
@@ -130,12 +146,18 @@ def undecide(env: Env, decision_id, reason, key_path, out_path) -> None:
 
 
 def _add_correction(env: Env, act: dict, note: str | None, kind: str, parts: tuple) -> None:
-    """A second value for the same thing corrects the first: name it, and require the reason."""
+    """A second value for the same thing corrects the first: name it, and require the reason; one that repeats the
+    value in force is refused (nothing would change)."""
     from ledger.acts import stream_of
+    from ledger.errors import Refused
+    from projections.repeats import unchanged_value_problem
 
     ledger = env.ledger()
     acts = ledger.stream_acts(stream_of(ledger.ledger_id, kind, *parts))
     if acts:
+        problem = unchanged_value_problem(ledger.store, kind, act)
+        if problem:
+            raise Refused(problem)
         act["corrects"] = acts[-1][1]
     if note:
         act["note"] = note

@@ -47,13 +47,16 @@ def signatory() -> None:
 
 @signatory.command("add")
 @click.option("--person", required=True)
-@click.option("--department", default="", help="The department the person signs for (考核部门).")
+@click.option("--department", default="",
+              help="The department the person signs for (考核部门); for role department, once a scheme is adopted, "
+                   "one an adopted scheme names or the office's own.")
 @click.option("--role", "roles", multiple=True, required=True,
               help="office, department, auditor, inspector, or a role the scheme declares (repeatable).")
 @click.option("--public-key", "pub_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--valid-from", default=None, metavar="TIME", callback=not_empty, help="Default: the signing time.")
 @click.option("--unlisted", is_flag=True,
-              help="Allow a role that no adopted scheme declares yet (one a scheme still to be adopted declares).")
+              help="Register a role or a department that no adopted scheme names: one of a scheme still to be "
+                   "adopted, or a department that signs only what any department may.")
 @sign_with_option()
 @out_option()
 @click.pass_obj
@@ -73,11 +76,13 @@ def signatory_add(env: Env, person, department, roles, pub_path, valid_from, unl
         signing_time(env.signed_at)
     act = {"key_id": key_id_of_text(text), "public_key": text, "person": person, "department": department,
            "roles": list(roles), "valid_from": start}
-    if not unlisted:  # a key's roles cannot be changed once registered: a misspelt one is refused before signing
+    if not unlisted:  # a key's roles and department cannot be changed: a misspelt one is refused before signing
         from ledger.errors import Refused
+        from projections.departments import unnamed_department_problem
         from projections.roles import unnamed_role_problem
 
-        problem = unnamed_role_problem(env.ledger().store, roles)
+        store = env.ledger().store
+        problem = unnamed_role_problem(store, roles) or unnamed_department_problem(store, department, roles)
         if problem:
             raise Refused(problem)
     emit(env, "signatory.added", act, key_path, out_path)
@@ -148,9 +153,11 @@ def scheme_adopt(env: Env, path, note, key_path, out_path) -> None:
         act["note"] = note
     emit(env, "scheme.adopted", act, key_path, out_path)
     if not out_path:
+        from projections.departments import holders_of_unnamed_departments
         from projections.roles import holders_of_unnamed_roles
 
-        for line in holders_of_unnamed_roles(env.ledger().store):
+        store = env.ledger().store
+        for line in holders_of_unnamed_roles(store) + holders_of_unnamed_departments(store):
             click.echo(f"note: {line} (misspelt? revoke the key and register it again)", err=True)
 
 

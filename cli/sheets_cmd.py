@@ -67,7 +67,8 @@ def import_cmd(env: Env, path: str, year: int, kind: str | None, key_path: str) 
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), metavar="FILE.xlsx",
               help="Where to write (.xlsx; .csv writes the first sheet only).")
 @click.option("--kind", type=click.Choice(["scores", "adjustments"]), default="scores", show_default=True)
-@click.option("--department", default=None, help="Only the items or rules this department assesses.")
+@click.option("--department", default=None,
+              help="Only the items or rules this department assesses (a name the scheme or a signatory gives).")
 @click.pass_obj
 def template(env: Env, year: int, group: str, out_path: str, kind: str, department: str | None) -> None:
     """Write a blank score sheet (one row per unit and leaf item) or adjustment list (with a sheet of the rules).
@@ -77,10 +78,16 @@ def template(env: Env, year: int, group: str, out_path: str, kind: str, departme
       ledger template --year 2017 --group 机关各部门、街道 --out 得分.xlsx
       ledger template --year 2017 --group 机关各部门、街道 --kind adjustments --out 加减分.xlsx
     """
+    from ledger.errors import Refused
     from ledger.sheets import template_sheets
+    from projections.departments import template_department_problem
 
     _suffix(out_path)
-    sheets = template_sheets(env.ledger().year(year).scheme, group, kind, department)
+    ledger = env.ledger()
+    problem = template_department_problem(ledger.store, year, department) if department is not None else None
+    if problem:
+        raise Refused(problem)
+    sheets = template_sheets(ledger.year(year).scheme, group, kind, department)
     _write(out_path, sheets)
     rows = len(sheets[0].rows)
     click.echo(f"Wrote {out_path}: " + (f"{rows} row(s) to fill" if kind == "scores" else

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,40 @@ def test_a_role_no_adopted_scheme_declares_is_refused_or_noted(run, tmp_path):
     run("signatory", "add", "--person", "王新", "--role", "督查组", "--unlisted", "--public-key", later + ".pub",
         "--sign-with", office).ok()
     assert run.positions() == size + 2
+
+
+BP = Path(__file__).resolve().parents[1] / "examples" / "bp-2017.toml"
+
+
+def test_a_department_no_adopted_scheme_names_is_refused_or_noted(run):
+    office = run.key("office")
+    run("init", "--name", "北票", "--office-key", office, "--department", "北票市考核办").ok()
+    add = ["signatory", "add", "--role", "department", "--sign-with", office]
+    # before any scheme nothing can be checked; adopting one names the holder of a department it does not name
+    run(*add, "--person", "李明", "--department", "市发改局", "--public-key", run.key("early") + ".pub").ok()
+    adopted = run("scheme", "adopt", BP, "--sign-with", office).ok()
+    assert ("note: 李明 (" in adopted.err and "signs for 市发改局, which no adopted scheme names (closest: 市发展改革局)"
+            in adopted.err)
+    # once a scheme is adopted, a misspelt department is refused before it is signed (a key cannot change)
+    size = run.positions()
+    refused(run(*add, "--person", "王强", "--department", "市发改局", "--public-key", run.key("typo") + ".pub"),
+            "department 市发改局 is named by no adopted scheme (closest: 市发展改革局): check the spelling, or pass "
+            "--unlisted")
+    refused(run(*add, "--person", "王强", "--department", "统计局", "--role", "组长", "--public-key",
+                run.key("typo") + ".pub"), "department 统计局 is named by no adopted scheme (none is close among")
+    assert run.positions() == size
+    # the scheme's departments, the office's own, other roles' departments and --unlisted pass
+    run(*add, "--person", "王强", "--department", "市发展改革局", "--public-key", run.key("typo") + ".pub").ok()
+    run(*add, "--person", "赵敏", "--department", "北票市考核办", "--public-key", run.key("kh") + ".pub").ok()
+    run("signatory", "add", "--person", "吴审计", "--department", "市审计局", "--role", "auditor", "--public-key",
+        run.key("audit") + ".pub", "--sign-with", office).ok()
+    run(*add, "--person", "钱统计", "--department", "统计局", "--unlisted", "--public-key",
+        run.key("stats") + ".pub").ok()
+    assert run.positions() == size + 4
+
+
+def test_departments_are_not_checked_while_no_scheme_names_one(run):
+    office = _init(run)
+    run("scheme", "adopt", Path(BP).with_name("dq-2023.toml"), "--sign-with", office).ok()  # every item: any department
+    run("signatory", "add", "--person", "李明", "--department", "任一部门", "--role", "department", "--public-key",
+        run.key("li") + ".pub", "--sign-with", office).ok()

@@ -274,6 +274,9 @@ def test_template_round_trip_and_export(run, keys, tmp_path):
     mine = tmp_path / "mine.csv"
     assert "25 row(s)" in run("template", "--year", "2017", "--group", GROUP, "--department", "考核办",
                               "--out", mine).ok().out
+    # a department the scheme does not name is refused by name, unless a registered signatory signs for it
+    refused(run("template", "--year", "2017", "--group", GROUP, "--department", "考核力", "--out", mine),
+            "unknown department 考核力: the 2017 scheme does not name it (closest: 考核办")
     refused(run("template", "--year", "2017", "--group", GROUP, "--department", "财政局", "--out", mine),
             "no leaf item of group 机关各部门、街道 is assessed by 财政局")
     for r in range(2, 27):  # the first unit 40, the others 56 … 79: the last unit ranks first, no ties

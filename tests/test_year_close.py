@@ -100,7 +100,8 @@ def test_fault_caps_the_grade(run, keys):
     refused(run("decide", "--year", "2017", "--unit", OTHER, "--kind", "fault", "--value", "没有这个问题",
                 "--reason", "r", "--sign-with", keys["office"]), "unknown fault")
     refused(run("decide", "--year", "2017", "--unit", OTHER, "--kind", "fault", "--value",
-                "工作未落实被党中央、国务院通报批评", "--reason", "r", "--sign-with", keys["kh"]), "needs role office")
+                "安全生产、综治维稳、计划生育工作被一票否决", "--reason", "r", "--sign-with", keys["kh"]),
+            "needs role office")
 
 
 def test_two_year_consequence_chain(run, keys, tmp_path):
