@@ -129,7 +129,7 @@ class YearState:
 
     def apply(self, envelope: dict, event_id: str, person: str) -> None:
         """Fold one year-stream act."""
-        act, kind, at = envelope["act"], envelope["type"], envelope["signed_at"]
+        act, kind, at = envelope["act"], envelope["type"], envelope.get("signed_at", "")
         if kind == "scheme.adopted":
             self.scheme_text, self.scheme_event = act["text"], event_id
         elif kind == "year.close.signed":
