@@ -1,12 +1,11 @@
 """`ledger adjust …`: bonuses, penalties, notices and reported figures, proposed and approved by signature."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import click
 
-from .context import WHOLE, Env, out_option, sign_with_option, write_text
+from .context import WHOLE, Env, add_evidence, evidence_option, out_option, sign_with_option, write_text
 from .emit import emit
 from .render import render
 
@@ -40,8 +39,7 @@ def _input_options(func):
 @click.option("--input", "extra", multiple=True, metavar="KEY=VALUE", help="Any other rule input.")
 @click.option("--reason", required=True)
 @click.option("--document", default="", help="Document number (文号) of the notice or evidence.")
-@click.option("--evidence", "evidence_path", default=None, type=click.Path(dir_okay=False, exists=True),
-              help="An attached file; its SHA-256 is recorded.")
+@evidence_option()
 @sign_with_option()
 @out_option()
 @click.pass_obj
@@ -62,11 +60,7 @@ def propose(env: Env, year, unit, rule, extra, reason, document, evidence_path, 
             raise click.BadParameter(f"input {key.strip()!r} is given twice", param_hint="--input")
         values[key.strip()] = value
     act = {"year": year, "unit": unit, "rule": rule, "inputs": values, "reason": reason}
-    if document:
-        act["document"] = document
-    if evidence_path:
-        with open(evidence_path, "rb") as fh:
-            act["evidence_sha256"] = hashlib.file_digest(fh, "sha256").hexdigest()
+    add_evidence(act, document, evidence_path)
     emit(env, "adjustment.proposed", act, key_path, out_path)
 
 

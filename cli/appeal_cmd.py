@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import click
 
-from .context import WHOLE, Env, format_option, not_empty, out_option, sign_with_option
+from ledger.appeals import OUTCOMES
+
+from .context import WHOLE, Env, add_evidence, evidence_option, format_option, not_empty, out_option, sign_with_option
 from .emit import emit
 from .render import render, render_json
 
@@ -28,8 +30,7 @@ def appeal() -> None:
 @click.option("--unit", required=True)
 @click.option("--reason", required=True, callback=not_empty, help="The unit's grounds, as its letter states them.")
 @click.option("--document", default="", help="Number (文号) of the unit's letter.")
-@click.option("--evidence", "evidence_path", default=None, type=click.Path(dir_okay=False, exists=True),
-              help="The letter or its scan; its SHA-256 is recorded.")
+@evidence_option("The letter or its scan")
 @sign_with_option()
 @out_option()
 @click.pass_obj
@@ -41,18 +42,17 @@ def appeal_file(env: Env, year, unit, reason, document, evidence_path, key_path,
       ledger appeal file --year 2017 --unit 长皋乡 --reason "…" --document 长政〔2018〕3号 --sign-with office.key
     """
     act = {"year": year, "unit": unit, "reason": reason}
-    _add_evidence(act, document, evidence_path)
+    add_evidence(act, document, evidence_path)
     emit(env, "appeal.filed", act, key_path, out_path)
 
 
 @appeal.command("answer")
 @click.argument("appeal_id")
-@click.option("--outcome", required=True, type=click.Choice(["upheld", "partly upheld", "dismissed"]))
+@click.option("--outcome", required=True, type=click.Choice(OUTCOMES))
 @click.option("--reason", required=True, callback=not_empty, help="Why: what was re-checked and found.")
 @click.option("--role", default=None, help="The role you answer in, when you hold several the scheme names.")
 @click.option("--document", default="", help="Number (文号) of the written answer.")
-@click.option("--evidence", "evidence_path", default=None, type=click.Path(dir_okay=False, exists=True),
-              help="The written answer; its SHA-256 is recorded.")
+@evidence_option("The written answer")
 @sign_with_option()
 @out_option()
 @click.pass_obj
@@ -68,7 +68,7 @@ def appeal_answer(env: Env, appeal_id, outcome, reason, role, document, evidence
 
     key = env.key(key_path)
     act = answer_act(env.ledger(), appeal_id, key.key_id, outcome, reason, role)
-    _add_evidence(act, document, evidence_path)
+    add_evidence(act, document, evidence_path)
     emit(env, "appeal.answered", act, key, out_path)
 
 
@@ -102,16 +102,6 @@ def appeal_list(env: Env, year, open_only, fmt) -> None:
     render(rows_out, ["id", "unit", "status", "filed_at", "answer_due", "answered_at", "reason", "answer"], fmt,
            title="appeals" if year is None else f"{year} appeals",
            headers={"id": "编号", "unit": "单位", "status": "状态", "reason": "理由", "answer": "答复"})
-
-
-def _add_evidence(act: dict, document: str, evidence_path: str | None) -> None:
-    import hashlib
-
-    if document:
-        act["document"] = document
-    if evidence_path:
-        with open(evidence_path, "rb") as fh:
-            act["evidence_sha256"] = hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 COMMANDS = [appeal]

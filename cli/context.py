@@ -225,6 +225,23 @@ def year_for_groups(groups: tuple[str, ...], year: int | None) -> list[str] | No
     return list(groups) or None
 
 
+def evidence_option(what: str = "An attached file"):
+    """`--evidence FILE`: a file whose SHA-256 the act records (the file itself stays with the office)."""
+    return click.option("--evidence", "evidence_path", default=None, type=click.Path(dir_okay=False, exists=True),
+                        help=f"{what}; its SHA-256 is recorded.")
+
+
+def add_evidence(act: dict, document: str, evidence_path: str | None) -> None:
+    """Put the document number (文号) and the evidence file's SHA-256 into the act, where given."""
+    import hashlib
+
+    if document:
+        act["document"] = document
+    if evidence_path:
+        with open(evidence_path, "rb") as fh:
+            act["evidence_sha256"] = hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def out_option():
     return click.option("--out", "out_path", type=click.Path(dir_okay=False), metavar="FILE",
                         help="Write the signed act to FILE instead of submitting it, after the checks a submit would "

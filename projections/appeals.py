@@ -51,7 +51,10 @@ class Notice:
 def appeal_rows(ledger, year: int | None = None, open_only: bool = False) -> tuple[list[Notice], list[AppealRow]]:
     """The publications and appeals of `year` (of every year when None), in filing order; only unanswered ones with
     `open_only`."""
-    state = registry_and_years(ledger.store)
+    return _rows(registry_and_years(ledger.store), year, open_only)
+
+
+def _rows(state, year: int | None, open_only: bool = False) -> tuple[list[Notice], list[AppealRow]]:
     if year is not None and not state.year(year).adopted:
         raise Refused(f"no scheme has been adopted for {year}")
     notices, rows = [], []
@@ -95,13 +98,12 @@ def publish_act(ledger, year: int, note: str | None = None) -> dict:
     return act
 
 
-def resolve_appeal(ledger, ref: str) -> tuple[int, str]:
+def _resolve(state, ref: str) -> tuple[int, str]:
     """(year, event id) of the appeal whose filing's event id starts with `ref` (at least 8 hex digits)."""
     ref = ref.strip().lower()
     if len(ref) < 8 or any(c not in "0123456789abcdef" for c in ref):
         raise Refused(f"{ref!r} is not an appeal id (8 or more hex digits of the filing's event id)")
-    _notices, rows = appeal_rows(ledger)
-    found = [r for r in rows if r.event_id.startswith(ref)]
+    found = [r for r in _rows(state, None)[1] if r.event_id.startswith(ref)]
     if not found:
         raise Refused(f"no appeal {ref}")
     if len(found) > 1:
@@ -111,8 +113,8 @@ def resolve_appeal(ledger, ref: str) -> tuple[int, str]:
 
 def answer_act(ledger, ref: str, key_id: str, outcome: str, reason: str, role: str | None = None) -> dict:
     """The `appeal.answered` act for this signer, in the one role of the scheme's `answered_by` it holds (or `role`)."""
-    year, event_id = resolve_appeal(ledger, ref)
     state = registry_and_years(ledger.store)
+    year, event_id = _resolve(state, ref)
     signer = state.registry.signatories.get(key_id)
     if signer is None:
         raise Refused(f"unknown signer {key_id}: the key is not registered in this ledger")

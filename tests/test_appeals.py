@@ -169,3 +169,34 @@ def test_a_scheme_refuses_bad_appeal_terms(table, problem):
 
     with pytest.raises(SchemeError, match=problem):
         load_scheme(hy_text().replace("[roles]\n", f"[appeals]\n{table}\n\n[roles]\n", 1))
+
+
+def test_signed_acts_that_skip_the_cli_are_refused_by_the_log_rules(run, keys):
+    # what `ledger submit` of a hand-made act file meets: the same checks, with nothing appended
+    from ledger.errors import Refused
+    from ledger.keys import load_private
+    from ledger.store import EventStore
+    from ledger.writer import Ledger
+    from tests.cliharness import PASSPHRASE
+
+    ledger = Ledger(EventStore(run.db))
+    office = load_private(keys["office"], PASSPHRASE.encode())
+    size = ledger.log_size()
+    publish = {"year": 2017, "position": size, "result_sha256": "a" * 64}
+    for act_type, act, problem in (
+            ("results.published", {**publish, "position": size + 5}, "outside the log"),
+            ("results.published", {**publish, "result_sha256": "A" * 64}, "64 lower-case hex digits"),
+            ("results.published", {**publish, "year": 2019}, "no scheme has been adopted for 2019"),
+            ("appeal.answered", {"year": 2017, "appeal": "b" * 64, "role": "office", "outcome": "upheld",
+                                 "reason": "r"}, "no appeal bbbbbbbbbbbb in 2017")):
+        with pytest.raises(Refused, match=problem):
+            ledger.act(act_type, act, office, "2018-01-05T02:00:00Z")
+    ledger.act("results.published", publish, office, "2018-01-05T02:00:00Z")
+    filed = {"year": 2017, "unit": UNIT, "reason": "r"}
+    with pytest.raises(Refused, match="evidence_sha256 must be 64 lower-case hex digits"):
+        ledger.act("appeal.filed", {**filed, "evidence_sha256": "zz"}, office, "2018-01-06T02:00:00Z")
+    receipt = ledger.act("appeal.filed", filed, office, "2018-01-06T02:00:00Z")
+    with pytest.raises(Refused, match="outcome must be one of upheld, partly upheld, dismissed"):
+        ledger.act("appeal.answered", {"year": 2017, "appeal": receipt.event_id, "role": "office",
+                                       "outcome": "granted", "reason": "r"}, office, "2018-01-07T02:00:00Z")
+    assert ledger.log_size() == size + 2
