@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .canonical import loads_strict
 from .clock import format_time, now
-from .errors import LedgerError, NotFound, Refused
+from .errors import LedgerError, NotFound, Refused, first_line
 from .integrity import Report
 from .log_index import LogIndex, leaf_bytes
 from .logcheck import LogCheck
@@ -194,7 +194,7 @@ def read_bundle(path: str | Path) -> Bundle:
         raise BundleError(f"cannot read bundle {path}: {exc.strerror or exc}") from None
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         # a cut-short file loses the ZIP directory at its end; a damaged member fails its CRC
-        raise BundleError(f"{path}: not a readable audit bundle (damaged or cut short: {_first_line(exc)})") from None
+        raise BundleError(f"{path}: not a readable audit bundle (damaged or cut short: {first_line(exc)})") from None
     return Bundle(str(path), manifest, acts, notes, unknown)
 
 
@@ -341,8 +341,3 @@ def _same_act(want: dict, note) -> bool:
     """Whether a copy is of this act, wherever it stood."""
     return isinstance(note, dict) and {k: v for k, v in note.items() if k != "position"} == \
         {k: v for k, v in want.items() if k != "position"}
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else exc.__class__.__name__

@@ -24,3 +24,15 @@ class Refused(LedgerError):
 
 class NotFound(LedgerError):
     """A referenced thing (event, adjustment, year, signatory) that is not in the ledger."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error, for a one-line message: without SQLAlchemy's "(psycopg.OperationalError) "
+    prefix, which names a Python class to a user who needs the driver's words."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return exc.__class__.__name__
+    text = lines[0]
+    if text.startswith("(") and ") " in text and " " not in text[1:text.index(")")]:
+        text = text[text.index(") ") + 2:]
+    return text

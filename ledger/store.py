@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from .errors import LedgerError, NotFound
+from .errors import LedgerError, NotFound, first_line
 
 DEFAULT_DB = "ledger.db"
 ENV_DB = "LEDGER_DB"
@@ -156,7 +156,7 @@ class EventStore:
             try:
                 self._app = self._open_app()
             except Exception as exc:  # the driver's own error types vary; the user needs one line
-                raise LedgerError(f"cannot open the event store at {self.target.display}: {_first_line(exc)}") from None
+                raise LedgerError(f"cannot open the event store at {self.target.display}: {first_line(exc)}") from None
         return self._app
 
     def _open_app(self) -> LedgerApp:
@@ -327,11 +327,6 @@ def _recorded_at(state: bytes) -> str:
         return stamp["_data_"] if stamp.get("_type_") == "datetime_iso" else ""
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         return ""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else exc.__class__.__name__
 
 
 _HEX32 = re.compile("[0-9a-f]{32}")

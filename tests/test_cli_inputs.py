@@ -235,6 +235,13 @@ def test_another_applications_database_is_left_alone(tmp_path):
         assert [name for (name,) in conn.execute("SELECT name FROM sqlite_master")] == ["customers"]
 
 
+def test_an_unreachable_postgresql_server_is_named_in_the_drivers_words(tmp_path):
+    # port 1 on the loopback: nothing listens there, so the connection is refused at once
+    line = one_line(Cli("postgresql+psycopg://kaohe@127.0.0.1:1/kaohe", tmp_path)("log"),
+                    "cannot open the event store at postgresql+psycopg://kaohe@127.0.0.1:1/kaohe: ")
+    assert "Connection refused" in line and "psycopg." not in line and "Error)" not in line
+
+
 def test_init_still_makes_a_new_file(tmp_path):
     run = Cli(str(tmp_path / "new.db"), tmp_path)
     run("init", "--name", "x", "--office-key", run.key("office")).ok()
