@@ -24,6 +24,9 @@ from .precheck import Item, prechecked, problem_of
 from .validation import validate
 from .years import YEAR_STREAM_TYPES, YearState
 
+# the act's fields whose texts repeat from act to act (a few units, rules, roles, score values…)
+_SHARED_ACT_FIELDS = frozenset({"unit", "role", "rule", "indicator", "component", "value", "round", "kind"})
+
 TOPICS = {1: "kaohe:Stream.Opened"}
 APPENDED = "kaohe:Stream.Appended"
 
@@ -75,6 +78,7 @@ class MemorySource:
         self._years: dict[int, YearState] = {}
         # the sizes of the tree heads admitted acts signed (checkpoints, closes), each shown to match the events
         self.heads: list[int] = []
+        self._texts: dict[str, str] = {}  # each repeating text of the admitted acts, once (see `_share_texts`)
 
     def current_ledger_id(self) -> str | None:
         return self.ledger_id
@@ -112,7 +116,13 @@ class MemorySource:
             self.ledger_id = envelope["ledger"]
         if envelope["type"] in ("ledger.genesis", "signatory.added", "signatory.revoked"):
             self._registry.apply(envelope)
-        self.streams.setdefault(envelope["stream"], []).append((envelope, eid))
+        self._share_texts(envelope)
+        acts = self.streams.get(envelope["stream"])
+        if acts is None:
+            self.streams[envelope["stream"]] = [(envelope, eid)]
+        else:
+            envelope["stream"] = acts[0][0]["stream"]  # the text the stream's first act holds: one copy a stream
+            acts.append((envelope, eid))
         if envelope["type"] == "checkpoint.signed":
             self.heads.append(envelope["act"]["size"])
         elif envelope["type"] == "year.close.signed":
@@ -122,6 +132,18 @@ class MemorySource:
             if state is not None:  # else folded from the stream when first asked for
                 signer = self._registry.signatories.get(envelope["signer"])
                 state.apply(envelope, eid, signer.person if signer else envelope["signer"])
+
+    def _share_texts(self, envelope: dict) -> None:
+        """Make the texts that repeat across admitted acts one object each. Decoding gives every act its own copy of
+        the ledger id, its type, its signer, its unit…, and verify keeps every admitted act to the end: shared, an act
+        holds a third less (1,090 B → 650, county). Texts that seldom repeat (times, reasons, ids) are not kept."""
+        share = self._texts.setdefault
+        envelope["ledger"] = self.ledger_id  # checked equal before the act was admitted
+        envelope["type"] = share(envelope["type"], envelope["type"])
+        envelope["signer"] = share(envelope["signer"], envelope["signer"])
+        for key, value in envelope["act"].items():  # replacing values while iterating: the keys stay as they are
+            if key in _SHARED_ACT_FIELDS and value.__class__ is str:
+                envelope["act"][key] = share(value, value)
 
     def add_leaf(self, leaf: bytes) -> None:
         self.nodes.append(leaf)
