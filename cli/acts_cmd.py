@@ -42,8 +42,8 @@ def score_record(env: Env, year, unit, indicator, value, not_participating, note
     act = {"year": year, "unit": unit, "indicator": indicator, "value": None if not_participating else value}
     if not_participating:
         act["participates"] = False
-    _add_correction(env, act, note, "score", (year, unit, indicator))
-    emit(env, "score.recorded", act, key_path, out_path)
+    vet = _add_correction(env, act, note, "score", (year, unit, indicator))
+    emit(env, "score.recorded", act, key_path, out_path, vet=vet)
 
 
 @click.group("evaluation")
@@ -87,8 +87,8 @@ def evaluation_record(env: Env, year, unit, component, round_, value, level, vot
         act["level"] = level
     if votes is not None:
         act["votes"] = _parse_votes(votes)
-    _add_correction(env, act, note, "evaluation", (year, unit, component, round_))
-    emit(env, "evaluation.recorded", act, key_path, out_path)
+    vet = _add_correction(env, act, note, "evaluation", (year, unit, component, round_))
+    emit(env, "evaluation.recorded", act, key_path, out_path, vet=vet)
 
 
 @click.command("decide")
@@ -115,16 +115,14 @@ def decide(env: Env, year, unit, kind, value, reason, evidence, separate_matter,
     Example:
       ledger decide --year 2017 --unit 长皋乡 --kind fault --value 党建工作不达标 --reason "…" --sign-with office.key
     """
-    from ledger.errors import Refused
     from projections.repeats import repeated_decision_problem
 
     act = {"year": year, "unit": unit, "kind": kind, "value": value, "reason": reason}
     if evidence:
         act["evidence"] = evidence
-    problem = repeated_decision_problem(env.ledger().store, act, separate_matter)
-    if problem:
-        raise Refused(problem)
-    emit(env, "decision.recorded", act, key_path, out_path)
+    store = env.ledger().store
+    emit(env, "decision.recorded", act, key_path, out_path,
+         vet=lambda: repeated_decision_problem(store, act, separate_matter))
 
 
 @click.command("undecide")
@@ -145,22 +143,20 @@ def undecide(env: Env, decision_id, reason, key_path, out_path) -> None:
     emit(env, "decision.revoked", {"reason": reason}, key_path, out_path, stream=stream)
 
 
-def _add_correction(env: Env, act: dict, note: str | None, kind: str, parts: tuple) -> None:
-    """A second value for the same thing corrects the first: name it, and require the reason; one that repeats the
-    value in force is refused (nothing would change)."""
+def _add_correction(env: Env, act: dict, note: str | None, kind: str, parts: tuple):
+    """A second value for the same thing corrects the first: name it, and require the reason. Returns, for a
+    correction, the vet that refuses one repeating the value in force (nothing would change)."""
     from ledger.acts import stream_of
-    from ledger.errors import Refused
     from projections.repeats import unchanged_value_problem
 
     ledger = env.ledger()
     acts = ledger.stream_acts(stream_of(ledger.ledger_id, kind, *parts))
-    if acts:
-        problem = unchanged_value_problem(ledger.store, kind, act)
-        if problem:
-            raise Refused(problem)
-        act["corrects"] = acts[-1][1]
     if note:
         act["note"] = note
+    if not acts:
+        return None
+    act["corrects"] = acts[-1][1]
+    return lambda: unchanged_value_problem(ledger.store, kind, act)
 
 
 def _parse_votes(text: str) -> dict:

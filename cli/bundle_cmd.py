@@ -61,7 +61,7 @@ def export(env: Env, path: str, replace: bool, damaged: bool) -> None:
 @format_option(choices=("table", "json"))
 def verify(path: str, cp_paths: tuple[str, ...], fmt: str) -> None:
     """Verify a bundle with no database: every signature, signer and role, the Merkle tree against your
-    checkpoints, the replay of every closed year, and its checkpoint copies; exit 1 naming the first failure.
+    checkpoints, the replay of every closed year, and its checkpoint copies; exit 1 listing every failure.
 
     \b
     Example:
@@ -74,7 +74,7 @@ def verify(path: str, cp_paths: tuple[str, ...], fmt: str) -> None:
     ok = (f"OK: ledger {data.manifest.ledger_id}, {report.size} events, {report.signatures_checked} signatures, "
           f"{report.checkpoints_checked} checkpoints ({len(cp_paths)} yours), closed years replayed: "
           f"{', '.join(map(str, report.closed_years)) or 'none'}; root {base64.b64encode(report.root).decode()}")
-    verdict(report, fmt, ok, {"ledger_id": data.manifest.ledger_id}, also=0)
+    verdict(report, fmt, ok, {"ledger_id": data.manifest.ledger_id}, also=None)
 
 
 @bundle.command("import")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import click
 
@@ -52,46 +53,57 @@ class Env:
 
 def run_guarded(cli: click.Group, args: list[str]) -> None:
     """Run the click group; a refusal prints `Error: …` and exits 1, a usage error likewise but exits 2, anything
-    unexpected exits 1 (never a traceback)."""
+    unexpected exits 1 (never a traceback). A command given `--format json` prints the error as one JSON line."""
     from ledger.errors import LedgerError
 
+    # Read from the arguments, not from click's parsed options: a usage error or a refusal before click runs leaves
+    # none, and a script that asked for JSON should get it for those too.
+    fail = _Failure(_asks_json(cli, args))
     not_text = _not_utf8(args)
     if not_text:
-        click.echo(f"Error: {not_text} is not valid UTF-8 text", err=True)
-        sys.exit(2)
+        fail(f"{not_text} is not valid UTF-8 text", 2)
     twice = _given_twice(cli, args)
     if twice:
-        click.echo(f"Error: {twice} is given twice; give it once", err=True)
-        sys.exit(2)
+        fail(f"{twice} is given twice; give it once", 2)
     try:
         cli.main(args=args, prog_name="ledger", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Error: aborted", err=True)
-        sys.exit(1)
+        fail("aborted", 1)
     except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # a bare group (click 8.2+): its help
         exc.show()
         sys.exit(exc.exit_code)
     except click.UsageError as exc:  # click prints Usage / Try / Error: one line instead, pointing at the help
         where = f" ({exc.ctx.command_path} --help)" if exc.ctx is not None else ""
-        click.echo(f"Error: {_one_line(exc.format_message())}{where}", err=True)
-        sys.exit(exc.exit_code)
+        fail(f"{_one_line(exc.format_message())}{where}", exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        fail(_one_line(exc.format_message()), exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except LedgerError as exc:
-        click.echo(f"Error: {_one_line(str(exc))}", err=True)
-        sys.exit(1)
+        fail(_one_line(str(exc)), 1)
     except KeyboardInterrupt:
-        click.echo("Error: interrupted", err=True)
-        sys.exit(130)
+        fail("interrupted", 130)
     except Exception as exc:  # never a traceback for the user; LEDGER_DEBUG=1 shows it
         if os.environ.get("LEDGER_DEBUG"):
             raise
-        click.echo(f"Error: {exc.__class__.__name__}: {_one_line(str(exc))}", err=True)
-        sys.exit(1)
+        fail(f"{exc.__class__.__name__}: {_one_line(str(exc))}", 1)
     sys.exit(0)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """Ends the command with one line on stderr: `Error: …`, or under `--format json` `{"error": …, "exit": …}`."""
+
+    as_json: bool
+
+    def __call__(self, message: str, code: int) -> NoReturn:
+        if self.as_json:
+            import json
+
+            click.echo(json.dumps({"error": message, "exit": code}, ensure_ascii=False), err=True)
+        else:
+            click.echo(f"Error: {message}", err=True)
+        sys.exit(code)
 
 
 def _one_line(text: str) -> str:
@@ -115,31 +127,49 @@ def _not_utf8(args: list[str]) -> str | None:
 
 def _given_twice(group: click.Group, args: list[str]) -> str | None:
     """An option that takes one value and is given more than once (click keeps the last without a word: `--points
-    5 --points 6` would sign 6), or None. Walks the command path as click will, options of each level apart."""
+    5 --points 6` would sign 6), or None. Options of each level of the command path apart."""
+    seen: dict[tuple[int, str], str] = {}
+    for command, option, name, _ in _options_given(group, args):
+        if option.is_flag or option.count or option.multiple:
+            continue
+        if (id(command), option.name) in seen:
+            return seen[id(command), option.name]
+        seen[id(command), option.name] = option.opts[-1] if option.opts[-1].startswith("--") else name
+    return None
+
+
+def _asks_json(group: click.Group, args: list[str]) -> bool:
+    """Whether the arguments give the command's `--format` (the option `format_option` makes) as json."""
+    return any(option.name == "fmt" and value == "json" for _, option, _, value in _options_given(group, args))
+
+
+Given = tuple[click.Command, click.Option, str, str | None]
+
+
+def _options_given(group: click.Group, args: list[str]) -> Iterator[Given]:
+    """Each option the arguments give, as click will read them: (command, option, name as given, value; None for a
+    flag or a value missing). Walks the command path as click will, options of each level apart."""
     command, i = group, 0
     while True:
         options = {name: p for p in command.params if isinstance(p, click.Option) for name in p.opts}
-        seen: dict[str, str] = {}
         while i < len(args) and args[i] != "--":
             arg, i = args[i], i + 1
-            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
             option = options.get(name)
             if option is None:
                 if not arg.startswith("-") and isinstance(command, click.Group):
                     break  # the subcommand's name: its own options follow
                 continue
             if option.is_flag or option.count:
+                yield command, option, name, None
                 continue
-            if not option.multiple:
-                if option.name in seen:
-                    return seen[option.name]
-                seen[option.name] = option.opts[-1] if option.opts[-1].startswith("--") else name
-            i += 0 if "=" in arg else option.nargs
+            yield command, option, name, inline if eq else (args[i] if i < len(args) else None)
+            i += 0 if eq else option.nargs
         else:
-            return None
+            return
         sub = command.get_command(click.Context(command), args[i - 1]) if isinstance(command, click.Group) else None
         if sub is None:
-            return None
+            return
         command = sub
 
 

@@ -20,7 +20,9 @@ Environment variables: `LEDGER_DB` (database), `LEDGER_KEY` (your key file for `
 `LEDGER_SCHEME_CACHE` (where large adopted schemes' parsed text is cached, or `off`; docs/security.md).
 Exit codes: 0 done; 1 refused (one line `Error: …` naming the problem, nothing appended); 2 usage error (one
 line too: a missing or malformed option, or an option that takes one value given twice).
-Every read command takes `--format table|json|csv` (`log --format json` prints one JSON object a line).
+Every read command takes `--format table|json|csv` (`log --format json` prints one JSON object a line). A command
+given `--format json` that fails prints its error as one JSON line on stderr instead, `{"error": "…", "exit": 1}`
+(the message of `Error: …`; exit 2 for a usage error), and nothing on stdout.
 Shell completion: `eval "$(_LEDGER_COMPLETE=bash_source ledger)"` (bash; `zsh_source`, `fish_source` likewise).
 """
 

@@ -77,9 +77,9 @@ def _term_width() -> int:
     return shutil.get_terminal_size((160, 40)).columns
 
 
-def verdict(report, fmt: str, ok_line: str, extra: dict | None = None, also: int = 9) -> None:
-    """Print a verification report: as JSON, or its one-line verdict (on failure, the first one on stderr and up to
-    `also` more below it; with none, how many more on the same line); exit 1 if it failed."""
+def verdict(report, fmt: str, ok_line: str, extra: dict | None = None, also: int | None = 9) -> None:
+    """Print a verification report: as JSON, or its one-line verdict (on failure, on stderr: the first one and up to
+    `also` more below it; with `also` None, how many and then every one, a line each); exit 1 if it failed."""
     import base64
 
     if fmt == "json":
@@ -91,12 +91,17 @@ def verdict(report, fmt: str, ok_line: str, extra: dict | None = None, also: int
                                "failures": [str(f) for f in report.failures]}, ensure_ascii=False, indent=1))
     elif report.ok:
         click.echo(ok_line)
+    elif also is None:
+        count = len(report.failures)
+        click.echo(f"FAILED: {count} failure{'s' if count > 1 else ''}", err=True)
+        for failure in report.failures:
+            click.echo(f"  {failure}", err=True)
     else:
         more = len(report.failures) - 1
-        click.echo(f"FAILED: {report.failures[0]}" + (f" (and {more} more)" if more and not also else ""), err=True)
+        click.echo(f"FAILED: {report.failures[0]}", err=True)
         for failure in report.failures[1:1 + also]:
             click.echo(f"  also: {failure}", err=True)
-        if also and more > also:  # the last ones (a missing tail, a checkpoint's root) may be the decisive ones
+        if more > also:  # the last ones (a missing tail, a checkpoint's root) may be the decisive ones
             click.echo(f"  and {more - also} more (--format json lists every one); the last: {report.failures[-1]}",
                        err=True)
     if not report.ok:

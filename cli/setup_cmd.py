@@ -76,16 +76,18 @@ def signatory_add(env: Env, person, department, roles, pub_path, valid_from, unl
         signing_time(env.signed_at)
     act = {"key_id": key_id_of_text(text), "public_key": text, "person": person, "department": department,
            "roles": list(roles), "valid_from": start}
-    if not unlisted:  # a key's roles and department cannot be changed: a misspelt one is refused before signing
-        from ledger.errors import Refused
-        from projections.departments import unnamed_department_problem
-        from projections.roles import unnamed_role_problem
+    vet = None if unlisted else _listed_vet(env, department, roles)
+    emit(env, "signatory.added", act, key_path, out_path, vet=vet)
 
-        store = env.ledger().store
-        problem = unnamed_role_problem(store, roles) or unnamed_department_problem(store, department, roles)
-        if problem:
-            raise Refused(problem)
-    emit(env, "signatory.added", act, key_path, out_path)
+
+def _listed_vet(env: Env, department: str, roles: tuple[str, ...]):
+    """The vet refusing a role or a `department` signatory's department no adopted scheme names: a key's roles and
+    department cannot be changed, so a misspelt one is refused before it is stored."""
+    from projections.departments import unnamed_department_problem
+    from projections.roles import unnamed_role_problem
+
+    store = env.ledger().store
+    return lambda: unnamed_role_problem(store, roles) or unnamed_department_problem(store, department, roles)
 
 
 @signatory.command("revoke")

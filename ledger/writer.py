@@ -41,6 +41,9 @@ class Duplicate(LedgerError):
 
 # rebase(act, stream_acts) -> the act to sign, given the stream's (envelope, event id) pairs as read for this attempt
 Rebase = Callable[[dict, list[tuple[dict, str]]], dict]
+# vet() -> why the caller refuses the act, or None: a refusal of its own that is no rule of the log (an act that would
+# change nothing), run only once every check of the log has passed, so that the log's refusal is the one reported
+Vet = Callable[[], "str | None"]
 
 
 def correcting_last(act: dict, stream_acts: list[tuple[dict, str]]) -> dict:
@@ -155,25 +158,28 @@ class Ledger:
         return envelope, sign_envelope(key.key, envelope)
 
     def prepare_checked(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
-                        stream: UUID | None = None) -> tuple[dict, dict]:
+                        stream: UUID | None = None, vet: Vet | None = None) -> tuple[dict, dict]:
         """`prepare`, refusing (one line) an act that `submit` would refuse now: an act signed to a file for later
         submission is checked as it is signed, not only when it is submitted."""
         envelope, signature = self.prepare(act_type, act, key, signed_at, stream)
         validate(envelope, signature, self, now())
+        _vetted(vet)
         return envelope, signature
 
     def act(self, act_type: str, act: dict, key: PrivateKey, signed_at: str | None = None,
-            stream: UUID | None = None, attempts: int = 8, rebase: Rebase | None = None) -> Receipt:
+            stream: UUID | None = None, attempts: int = 8, rebase: Rebase | None = None,
+            vet: Vet | None = None) -> Receipt:
         """Sign and store an act, re-signing at the next version when a concurrent writer got there first.
 
         Every attempt re-runs every check against the state re-read, so an act that a concurrent one made wrong (an
         approval of an adjustment just rescinded) is refused rather than stored. An act that names a stream's last
         event (a correction's `corrects`) names the one read before the conflict; pass `rebase=correcting_last` to
-        name the stream's new last event instead — an explicit choice, since the signer did not see that value."""
+        name the stream's new last event instead — an explicit choice, since the signer did not see that value.
+        `vet` runs after the checks of every attempt."""
         for attempt in range(attempts):
             envelope, signature = self.prepare(act_type, act, key, signed_at, stream, rebase=rebase)
             try:
-                return self.submit(envelope, signature)
+                return self.submit(envelope, signature, vet)
             except Conflict:
                 if attempt == attempts - 1:
                     raise
@@ -196,8 +202,9 @@ class Ledger:
         """The Merkle root of the log's first `size` events."""
         return self.index.root(size)
 
-    def submit(self, envelope: dict, signature: dict) -> Receipt:
-        """Verify a signed act against the ledger's state and store it; refuse with one line otherwise."""
+    def submit(self, envelope: dict, signature: dict, vet: Vet | None = None) -> Receipt:
+        """Verify a signed act against the ledger's state (then `vet` it) and store it; refuse with one line
+        otherwise."""
         try:
             validate(envelope, signature, self, now())
         except StaleVersion as stale:
@@ -205,6 +212,7 @@ class Ledger:
             if envelope["version"] <= stale.stream_length:
                 raise Conflict(f"{stale}; sign again") from None
             raise
+        _vetted(vet)
         stream = UUID(envelope["stream"])
         existing = self.store.load(stream)
         this_id = event_id(envelope)
@@ -242,6 +250,12 @@ class Ledger:
             if stored_env == envelope and stored_sig == signature:
                 raise Duplicate(f"this act is stored already as event {event_id(envelope)[:12]} "
                                 "(a repeated delivery)")
+
+
+def _vetted(vet: Vet | None) -> None:
+    problem = vet() if vet is not None else None
+    if problem:
+        raise Refused(problem)
 
 
 def new_ledger_id() -> str:

@@ -1,5 +1,6 @@
-"""Acts that would change nothing, found in the read models before they are signed: a decision identical to one in
-force, a correction to the value in force. The log would keep them for good; scores would not move."""
+"""Acts that would change nothing, found in the read models once the write path's checks pass and before they are
+stored: a decision identical to one in force, a correction to the value in force. The log would keep them for good;
+scores would not move."""
 from __future__ import annotations
 
 from ledger.errors import LedgerError

@@ -14,7 +14,7 @@ import pytest
 import ledger.bundle
 from ledger.checkpoint import parse
 from tests.cliharness import Cli, refused
-from tests.test_tamper import SIZE, Case, RawStore, base_for, copy_database, failed
+from tests.test_tamper import SIZE, Case, RawStore, base_for, copy_database
 
 NO_DB = "/no/such/directory/ledger.db"  # cannot be opened, nor created: any use of a database fails at once
 
@@ -66,6 +66,18 @@ def rewrite(src: Path, dst: Path, events=None, manifest=None, members: dict | No
     return dst
 
 
+def listed(result, *fragments: str) -> list[str]:
+    """Assert exit 1 with `FAILED: N failure(s)` on stderr and then the N failures, a line each, one of them naming
+    every fragment; returns the failures."""
+    assert result.code == 1, f"expected exit 1, got {result.code}: {result.out}{result.err}"
+    head, *failures = result.err.rstrip("\n").split("\n")
+    assert head == f"FAILED: {len(failures)} failure{'s' if len(failures) > 1 else ''}", result.err
+    assert failures and all(f.startswith("  ") and f.strip() for f in failures), result.err
+    failures = [f[2:] for f in failures]
+    assert any(all(fragment in f for fragment in fragments) for f in failures), (fragments, failures)
+    return failures
+
+
 def offline(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """`ledger …` in a fresh process whose only database is one that does not exist."""
     return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=cwd, capture_output=True, text=True,
@@ -111,15 +123,15 @@ def test_tampered_bundle_names_the_event(case, bundle, tmp_path):
 
     edited = rewrite(bundle, tmp_path / "edited.zip", events=raise_score)
     res = case.run("bundle", "verify", edited, "--checkpoint", case.cp("cp_full"))
-    failed(res, "event at position 6", "signature")
-    assert len(res.err.strip().splitlines()) == 1
+    assert listed(res, "event at position 6", "signature") == json.loads(
+        case.run("bundle", "verify", edited, "--checkpoint", case.cp("cp_full"), "--format", "json").out)["failures"]
 
     cut = rewrite(bundle, tmp_path / "cut.zip", events=lambda lines: lines[:-1],
                   manifest=lambda m: dict(m, size=SIZE - 1))
-    failed(case.run("bundle", "verify", cut, "--checkpoint", case.cp("cp_full")), f"position {SIZE}", "missing")
+    listed(case.run("bundle", "verify", cut, "--checkpoint", case.cp("cp_full")), f"position {SIZE}", "missing")
     # the manifest is checked against the events, but it is not an anchor: the checkpoint is
     wrong = rewrite(bundle, tmp_path / "manifest.zip", manifest=lambda m: dict(m, size=SIZE + 1))
-    failed(case.run("bundle", "verify", wrong, "--checkpoint", case.cp("cp_a")), "manifest says")
+    listed(case.run("bundle", "verify", wrong, "--checkpoint", case.cp("cp_a")), "manifest says")
 
 
 def test_a_removed_or_moved_line_is_named_as_such(case, bundle, tmp_path):
@@ -128,15 +140,17 @@ def test_a_removed_or_moved_line_is_named_as_such(case, bundle, tmp_path):
     cut = rewrite(bundle, tmp_path / "cut.zip", events=lambda lines: lines[:6] + lines[7:],
                   manifest=lambda m: dict(m, size=SIZE - 1))
     res = case.run("bundle", "verify", cut, *cp)
-    failed(res, "event at position 10 (", "it signs the tree head of size 10, but only 9 events come before it: an "
-                "event at positions 1 to 10 was changed, removed, reordered or inserted")
-    got = json.loads(case.run("bundle", "verify", cut, *cp, "--format", "json").out)["failures"]
+    got = listed(res, "event at position 10 (", "it signs the tree head of size 10, but only 9 events come before it: "
+                 "an event at positions 1 to 10 was changed, removed, reordered or inserted")
+    # every failure, in the order and words of the JSON form
+    assert got == json.loads(case.run("bundle", "verify", cut, *cp, "--format", "json").out)["failures"]
+    assert len(got) == 6 and got[0].startswith("event at position 10 (")
     assert ("checkpoints/00000011.json copies a checkpoint act at position 11, but the event there is a "
             "score.recorded; the log holds that act at position 10: events before it were removed or reordered") in got
     assert "the checkpoint act at position 10 has no copy checkpoints/00000010.json" in got
     # lines 7 and 8 swapped: each still verifies on its own, the tree head after them does not
     swapped = rewrite(bundle, tmp_path / "swapped.zip", events=lambda lines: lines[:6] + [lines[7], lines[6]] + lines[8:])
-    failed(case.run("bundle", "verify", swapped, *cp), "event at position 11 (", "the tree head it signs (size 10) is "
+    listed(case.run("bundle", "verify", swapped, *cp), "event at position 11 (", "the tree head it signs (size 10) is "
            "not the root of the events before it: an event at positions 1 to 10 was changed, removed, reordered")
 
 
@@ -146,18 +160,18 @@ def test_edited_checkpoint_copies_are_named(case, bundle, tmp_path):
         copy = json.loads(zf.read("checkpoints/00000011.json"))
     edited = rewrite(bundle, tmp_path / "edited.zip", members={"checkpoints/00000011.json": json.dumps(
         dict(copy, size=copy["size"] + 1, signed_at="2017-01-01T00:00:00Z")).encode()})
-    failed(case.run("bundle", "verify", edited, *cp),
+    listed(case.run("bundle", "verify", edited, *cp),
            "checkpoints/00000011.json differs from the checkpoint act at position 11 (signed_at, size): the copy was "
            "edited")
     dropped = rewrite(bundle, tmp_path / "dropped.zip", members={"checkpoints/00000013.json": None})
-    failed(case.run("bundle", "verify", dropped, *cp), "the checkpoint act at position 13 has no copy "
+    listed(case.run("bundle", "verify", dropped, *cp), "the checkpoint act at position 13 has no copy "
                                                       "checkpoints/00000013.json")
     moved = rewrite(bundle, tmp_path / "moved.zip", members={"checkpoints/00000013.json": None,
                                                              "checkpoints/00000012.json": json.dumps(copy).encode()})
-    failed(case.run("bundle", "verify", moved, *cp), "checkpoints/00000012.json copies a checkpoint act at position "
+    listed(case.run("bundle", "verify", moved, *cp), "checkpoints/00000012.json copies a checkpoint act at position "
            "12, but the event there is a score.recorded; the log holds that act at position 11")
     extra = rewrite(bundle, tmp_path / "extra.zip", members={"README.txt": b"trust me\n"})
-    failed(case.run("bundle", "verify", extra, *cp), "README.txt: a member the format does not define")
+    listed(case.run("bundle", "verify", extra, *cp), "README.txt: a member the format does not define")
 
 
 @pytest.mark.parametrize("damage, fragments", [

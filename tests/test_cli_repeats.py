@@ -1,5 +1,6 @@
-"""Acts that would change nothing are refused before they are signed, naming what is in force: a decision identical
-to one in force, a correction to the value in force (CLI, SQLite and PostgreSQL)."""
+"""Acts that would change nothing are refused before they are stored, naming what is in force: a decision identical
+to one in force, a correction to the value in force; the write path's own refusals (signer, revocation, role) come
+first (CLI, SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
@@ -78,7 +79,8 @@ def test_a_correction_to_the_score_in_force_is_refused(run, keys):
     event, before = _last_event(run), run.positions()
     unchanged = f"nothing to correct: {UNIT} 指标评估 is 70.5 already (event {event[:12]})"
     refused(run(*SCORE, "--points", "70.50", "--note", "复核", *kh), unchanged)  # numbers as numbers
-    refused(run(*SCORE, "--points", "70.5", *kh), unchanged)
+    # the log's own refusals come first: a correction without its reason
+    refused(run(*SCORE, "--points", "70.5", *kh), "a correction needs a reason (note)")
     refused(run(*SCORE, "--points", "70.5", "--note", "复核", "--sign-with", keys["office"]), unchanged)
     assert run.positions() == before
     run(*SCORE, "--points", "72", "--note", "复核更正", *kh).ok()
@@ -117,3 +119,40 @@ def test_a_correction_to_the_evaluation_in_force_is_refused(run, keys):
     run(*VOTES, "--score", "10", "--note", "改按分值评定", *office).ok()  # the same points, recorded as a score
     refused(run(*VOTES, "--score", "10.0", "--note", "复核", *office), f"{UNIT} 班子成员评议 is 10 already")
     assert run.positions() == before + 3
+
+
+def _revoked_office_key(run: Cli, keys: dict) -> str:
+    """A key registered for the office and then revoked."""
+    gone = run.key("gone")
+    run("signatory", "add", "--person", "前任主任", "--role", "office", "--valid-from", "2017-01-01", "--public-key",
+        gone + ".pub", "--sign-with", keys["office"]).ok()
+    key_id = json.loads(run("key", "show", gone + ".pub", "--format", "json").ok().out)["key_id"]
+    run("signatory", "revoke", key_id, "--reason", "调离", "--sign-with", keys["office"]).ok()
+    return gone
+
+
+@pytest.mark.parametrize("act, first, again, signer, without_role, role_message", [
+    ("decision", [*DECIDE, "--reason", "国办通报"], [*DECIDE, "--reason", "国办通报"], "office", "kh",
+     "may not sign decision.recorded: needs role"),
+    ("score", [*SCORE, "--points", "70"], [*SCORE, "--points", "70", "--note", "复核"], "kh", "zz",
+     "may not sign score.recorded: needs role department"),
+    ("evaluation", [*VOTES, "--level", "优秀"], [*VOTES, "--level", "优秀", "--note", "复核"], "office", "kh",
+     "may not sign evaluation.recorded: needs role office"),
+])
+def test_the_write_paths_refusal_comes_before_the_repeat(run, keys, act, first, again, signer, without_role,
+                                                         role_message):
+    run(*first, "--sign-with", keys[signer]).ok()
+    revoked, before = _revoked_office_key(run, keys), run.positions()
+    repeat = "--separate-matter" if act == "decision" else "nothing to correct"
+    for out in ([], ["--out", "later.json"]):  # signed to a file, the same checks in the same order
+        refused(run(*again, *out, "--sign-with", keys[without_role]), role_message)
+        refused(run(*again, *out, "--sign-with", revoked), "was revoked at")
+        refused(run(*again, *out, "--sign-with", run.key("stranger")), "the key is not registered in this ledger")
+        refused(run(*again, *out, "--sign-with", keys[signer]), repeat)
+    assert run.positions() == before
+
+
+def test_a_misspelt_role_signed_without_the_office_role_is_refused_for_the_role(run, keys):
+    add = ["signatory", "add", "--person", "王新", "--role", "督察组", "--public-key", run.key("new") + ".pub"]
+    refused(run(*add, "--sign-with", keys["kh"]), "may not sign signatory.added: needs role office")
+    refused(run(*add, "--sign-with", keys["office"]), "role 督察组 is declared by no adopted scheme")
