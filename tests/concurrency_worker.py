@@ -47,10 +47,10 @@ def _work(spec: dict, barrier) -> dict:
     conflicts = [0]
     submit = ledger.submit
 
-    def counting_submit(envelope, signature):
+    def counting_submit(envelope, signature, *vet):
         # Ledger.act retries a Conflict by re-reading and re-signing; count each retry it makes
         try:
-            return submit(envelope, signature)
+            return submit(envelope, signature, *vet)
         except Conflict:
             conflicts[0] += 1
             worker.conflicts_this_act += 1
