@@ -47,7 +47,7 @@ def ranked(group, totals: list[str]) -> list[GradeInput]:
 
 def places(result, group) -> dict[str, list[int]]:
     """Grade → the 1-based places (in the group's unit order) of the units holding it."""
-    return {g: [group.units.index(u) + 1 for u in units] for g, units in by_grade(result).items()}
+    return {g: sorted(group.units.index(u) + 1 for u in units) for g, units in by_grade(result).items()}
 
 
 # ---- 一、考核内容: the trees as printed --------------------------------------------------------------------------
@@ -370,3 +370,12 @@ def test_较差_and_two_years_running(bp):
     found = consequences(bp.consequences, years, 2017)
     assert [(c.unit, c.rule, c.years) for c in found] == [(last, "较差", (2017,)), (last, "连续两年较差", (2016, 2017))]
     assert found[1].consequence == "调整其主要负责人的工作岗位"
+
+
+def test_a_tie_at_the_较差_boundary_gives_neither_较差(bp):
+    # places 28 and 29 both at 77 (READING: the better grade for every tied unit): neither is 较差, the share is short
+    group = bp.group("乡镇")
+    totals = TOWNS[:28] + [TOWNS[27]]
+    result = grade_group(group.grading, ranked(group, totals), [], {})
+    assert places(result, group) == {"好": list(range(1, 9)), "较好": list(range(9, 23)), "一般": list(range(23, 30))}
+    assert result.notes[-1].endswith("none takes 较差; the 较差 share is short by 1 (tie policy better)")

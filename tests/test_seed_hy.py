@@ -226,3 +226,14 @@ def test_units_sharing_the_last_place_are_all_last(hy):
     units = hy.group(GROUP).units
     last = sorted(c.unit for c in consequences(hy.consequences, {2017: outcomes}, 2017) if c.rule == "排名最后")
     assert last == sorted([units[23], units[24]])
+
+
+def test_a_tie_at_the_优秀_boundary(hy):
+    # places 7 and 8 both at 83 (READING: all tied units get the better grade, the quota exceeded and said): 8 优秀;
+    # 良好 keeps its 10 seats (places 9–18), 合格 19–22, 不合格 23–25
+    totals = HY_TOTALS[:6] + ["83", "83"] + HY_TOTALS[8:]
+    result = graded(hy, totals)
+    assert places(hy, result) == {"优秀": list(range(1, 9)), "良好": list(range(9, 19)), "合格": list(range(19, 23)),
+                                  "不合格": [23, 24, 25]}
+    assert result.notes[-1] == "优秀: 8 units for 7 seat(s), quota exceeded: tie at the boundary (all tied units get " \
+                               "the better grade)"
