@@ -229,3 +229,31 @@ def test_who_approves_and_who_closes(dq):
     # 四种类型, 百分制, no grades in the seed's text
     assert [g.name for g in dq.groups] == ["镇", "区直党群部门", "社会管理服务部门", "经济管理部门"]
     assert all(g.grading is None for g in dq.groups)
+
+
+PARTY = ["基层党组织建设和党员队伍建设", "人才队伍建设", "改善经济发展软环境", "党风廉政建设", "干部作风建设"]
+CONTENTS = {
+    # 1、镇领导班子考核内容: 经济运行情况 … 社会发展情况 … 党的建设情况 … 目标责任书执行情况 (the seed's 平安生产 and 方案生育
+    # are the scan's 安全生产 and 计划生育, as in its 人口与方案生育)
+    "镇": {"经济运行情况": ["税收收入", "农民人均纯收入增长率", "固定资产投资增长率", "招商引资"],
+           "社会发展情况": ["新农村建设", "精神文明建设", "农村劳动力转移培训"], "党的建设情况": PARTY,
+           "目标责任书执行情况": ["人口与计划生育", "社会治安综合治理", "信访稳定", "安全生产", "村镇建设管理", "环境保护",
+                              "通村水泥路建设", "人均耕地面积变动率"]},
+    # 2、区直单位领导班子考核内容: 经济工作情况。招商引资、本单位履行职能职责及创本行业一流状况 …
+    "区直": {"经济工作情况": ["招商引资", "履行职能职责及创本行业一流"], "社会发展情况": ["新农村建设", "精神文明建设"],
+             "党的建设情况": PARTY, "目标责任书执行情况": ["人口与计划生育", "社会治安综合治理", "信访稳定"]},
+}
+
+
+@pytest.mark.parametrize("group", ["镇", "区直党群部门", "社会管理服务部门", "经济管理部门"])
+def test_each_groups_contents_as_the_seed_lists_them(dq, group):
+    # 领导班子分镇、区直党群部门、社会管理服务部门、经济管理部门四种类型; the three 区直 types share the 区直 contents;
+    # 对经济指标的考核实行基础分制: the economic figures (镇: the four 经济运行 items; 区直: 招商引资) are target-scored
+    grp = dq.group(group)
+    unit = grp.units[0]
+    expected = CONTENTS["镇" if group == "镇" else "区直"]
+    leaves = grp.leaves_for(unit)
+    assert [i.id for i in leaves] == [f"{part}/{item}" for part, items in expected.items() for item in items]
+    assert sum(i.weight for i in leaves) == 100  # 考核实行百分制
+    economic = {TAX, FARM, INVEST, ATTRACT} if group == "镇" else {DEPT_ATTRACT}
+    assert {i.id for i in leaves if i.scoring == "target"} == economic

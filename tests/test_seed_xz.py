@@ -204,3 +204,13 @@ def test_no_grades_no_adjustments_and_the_sheet_is_signed_by_the_team_leader():
     with pytest.raises(Refused):
         XZ.check_adjustment("村1", "加分", {"points": "1"})
     assert XZ.closing_roles == ("office", "组长")
+
+
+def test_the_fifteen_items_by_name():
+    # (一)1 党建综合目标类 (1)党建工作 (2)党风廉政建设 (3)精神文明建设 (4)社会治安综合治理(平安建设) (5)精准扶贫帮扶工作;
+    # 2 政府工作目标类 (1)精准扶贫 (2)农业经济 (3)社会保险 (4)民政工作 (5)安全生产 (6)村级财务 (7)林业管理 (8)电子商务
+    # (9)劳务输转 (10)食品药品安全
+    assert ITEMS == [f"党建综合目标类/{n}" for n in ("党建工作", "党风廉政建设", "精神文明建设", "社会治安综合治理(平安建设)",
+                                                 "精准扶贫帮扶工作")] + \
+        [f"政府工作目标类/{n}" for n in ("精准扶贫", "农业经济", "社会保险", "民政工作", "安全生产", "村级财务", "林业管理",
+                                        "电子商务", "劳务输转", "食品药品安全")]
