@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import click
 
@@ -43,21 +43,25 @@ def render_json(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=1))
 
 
+# a value with more decimal places than this is a quotient kept exact (100 / 35 …, 37 places): no recorded figure
+# has as many, and a table shows it at its column's places, half up (JSON and `explain` give it whole)
+EXACT_PLACES = 8
+
+
 def same_places(rows: list[dict], columns: list[str], places: int) -> list[dict]:
     """Copies of rows with each column's decimal text at one number of places: `places`, or more where a value of
-    the column has more (a view's shape only: no digit is dropped, no value changes)."""
-    from ledger.numbers import CONTEXT
-
+    the column has more (a view's shape only: no value changes), except quotients kept exact (`EXACT_PLACES`)."""
     out = [dict(r) for r in rows]
     for col in columns:
         values = [_decimal(r.get(col)) for r in out]
-        digits = [max(0, -v.as_tuple().exponent) for v in values if v is not None]
-        if not digits:
+        if all(v is None for v in values):
             continue
+        digits = [d for d in (max(0, -v.as_tuple().exponent) for v in values if v is not None) if d <= EXACT_PLACES]
         quantum = Decimal(1).scaleb(-max(places, *digits))
         for row, value in zip(out, values):
             if value is not None:
-                row[col] = format(value.quantize(quantum, context=CONTEXT), "f")
+                room = Context(prec=max(1, value.adjusted() + 1) + EXACT_PLACES + 2, rounding=ROUND_HALF_UP)
+                row[col] = format(value.quantize(quantum, context=room), "f")
     return out
 
 

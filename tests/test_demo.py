@@ -26,3 +26,7 @@ def test_demo_builds_a_closed_verifiable_year(tmp_path):
     assert "carried over from 2017" in explain
     report = json.loads(run("verify", "--format", "json").ok().out)
     assert report["ok"] and report["closed_years_replayed"] == [2017]
+    # every view of the whole year prints, in every format (BP 第四组's term divides: an exact quotient of 37 places)
+    for command in ("scores", "grades", "consequences"):
+        for fmt in ("table", "csv", "json"):
+            run(command, "--year", "2017", "--format", fmt).ok()

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.cliharness import Cli
-from tests.hy_ledger import build, hy_text, pending_ids
+from tests.hy_ledger import UNIT, build, hy_text, pending_ids
 
 ITEM = "指标评估"
 # HY's formula with a named term, so that a term column shows: dept = indicators + adjustments
@@ -81,3 +81,23 @@ def test_points_columns_in_one_format_and_the_whole_years_hash(run, tmp_path):
     closed = run("year", "close", "2017", "--sign-with", keys["office"]).ok().out.splitlines()[1]
     run("year", "close", "2017", "--sign-with", keys["zz"]).ok()
     assert run("grades", "--year", "2017").ok().out.splitlines()[-1] == closed
+
+
+# a term that divides: carried as an exact quotient (37 places), which a table cannot show digit for digit
+QUOTIENT = hy_text().replace('total = "indicators + 班子成员评议 + 部门互评 + adjustments"',
+                             'dept = "indicators * 100 / 7"\ntotal = "dept * 7 / 100 + 班子成员评议 + 部门互评 + adjustments"',
+                             1)
+
+
+def test_a_quotient_term_is_shown_at_the_columns_places(run, tmp_path):
+    assert "/ 7" in QUOTIENT
+    keys = build(run, tmp_path, text=QUOTIENT)
+    run("score", "record", "--year", "2017", "--unit", UNIT, "--indicator", ITEM, "--points", "74.5",
+        "--sign-with", keys["kh"]).ok()
+    units = {r["unit"]: r for r in json.loads(run("scores", "--year", "2017", "--format", "json").ok().out)["units"]}
+    assert units[UNIT]["dept"].startswith("1064.28571428571428571")  # 7450 / 7, as computed
+    for args in ([], ["--group", "机关各部门、街道"]):
+        shown = table(run("scores", "--year", "2017", *args).ok().out)
+        assert shown[UNIT][3:5] == [units[UNIT]["total"], "1064.29"]  # half up at the group's two places
+    lines = list(csv.reader(io.StringIO(run("scores", "--year", "2017", "--format", "csv").ok().out)))
+    assert {r[1]: r[4] for r in lines[1:]}[UNIT] == "1064.29"
