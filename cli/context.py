@@ -29,6 +29,18 @@ class Env:
             self._ledger = Ledger(store)
         return self._ledger
 
+    def damage(self, exc: Exception):
+        """The refusal naming the stored event that made the command fail with `exc`, if the command read the store
+        and one of its events is not the signed act the writer stored (`ledger.stored.Damaged`); else None."""
+        from ledger.stored import may_be_damage
+
+        if self._ledger is None or not may_be_damage(exc):
+            return None
+        try:
+            return self._ledger.damage()
+        except Exception:  # the store cannot be read now: the command's own error stands
+            return None
+
     def passphrase(self, path: str, confirm: bool = False) -> bytes:
         """The passphrase for a key file: from the named environment variable, else prompted."""
         if self.passphrase_env:
@@ -48,6 +60,23 @@ class Env:
         from ledger.keys import load_private
 
         return load_private(path, self.passphrase(path))
+
+
+class LedgerGroup(click.Group):
+    """The `ledger` group: a command that fails reading a stored event that is not the signed act the writer stored
+    fails naming that event (`Env.damage`) rather than with the error reading it raised. EAFP: nothing is checked
+    ahead of a read."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            found = ctx.obj.damage(exc) if isinstance(ctx.obj, Env) else None
+            if found is None:
+                raise
+            raise found from None
 
 
 def run_guarded(cli: click.Group, args: list[str]) -> None:

@@ -76,7 +76,7 @@ class StoreSeededSource(MemorySource):
     def _load(self, stream: UUID) -> None:
         if str(stream) in self.streams or stream in self._absent:
             return
-        loaded = self.ledger.store.load(stream)
+        loaded = self.ledger.load(stream)
         if loaded is None:
             self._absent.add(stream)
         else:

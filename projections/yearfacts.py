@@ -131,4 +131,9 @@ def _last_position(state: LogState, adj: AdjustmentState) -> int:
 
 
 def _number(text):
-    return None if text is None else parse_decimal(text, "recorded value")
+    """A recorded value; one that does not read was edited in the store since it was checked and stored: not a
+    refusal but a failed read (ValueError), for which the command names the stored event (cli.context.LedgerGroup)."""
+    try:
+        return None if text is None else parse_decimal(text, "recorded value")
+    except Refused as exc:
+        raise ValueError(str(exc)) from None
