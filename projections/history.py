@@ -125,7 +125,10 @@ def _recorded(store, rows: list[HistoryRow], replayed: bool) -> list[HistoryRow]
     from ledger.log_index import LogIndex
 
     times = LogIndex(store).recorded_times([r.position for r in rows])
-    return [replace(r, recorded_at=times.get(r.position, "")) for r in rows]
+    lost = next((r.position for r in rows if not times.get(r.position)), None)
+    if lost is not None:  # a failed read, not a refusal: the command names the damaged event (cli.context)
+        raise ValueError(f"the stored event at position {lost} holds no record time")
+    return [replace(r, recorded_at=times[r.position]) for r in rows]
 
 
 def _walk(store, unit: str, year: int | None, upto: int | None, replayed: bool) -> Iterator[_Step]:
