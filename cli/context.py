@@ -24,22 +24,29 @@ class Env:
             from ledger.store import EventStore
             from ledger.writer import Ledger
 
+            from projections import readmodel
+
             store = EventStore(self.db)
             store.check_sqlite_file(create)  # before the recorder opens the file, which creates its tables
             self._ledger = Ledger(store)
+            # a stored event the views cannot fold stops a signed act before it is appended, not after
+            self._ledger.before_append = lambda: readmodel.catch_up(store)
         return self._ledger
 
     def damage(self, exc: Exception):
-        """The refusal naming the stored event that made the command fail with `exc`, if the command read the store
-        and one of its events is not the signed act the writer stored (`ledger.stored.Damaged`); else None."""
-        from ledger.stored import may_be_damage
+        """The refusal for a command that failed with `exc` after reading the store: the one naming the first stored
+        event that is not the signed act the writer stored (`ledger.stored.Damaged`), if there is one; else, for a
+        value that did not read (`ledger.stored.Unreadable`), its own one line; else None."""
+        from ledger.errors import LedgerError
+        from ledger.stored import Unreadable, may_be_damage
 
         if self._ledger is None or not may_be_damage(exc):
             return None
         try:
-            return self._ledger.damage()
+            found = self._ledger.damage()
         except Exception:  # the store cannot be read now: the command's own error stands
-            return None
+            found = None
+        return LedgerError(str(exc)) if found is None and isinstance(exc, Unreadable) else found
 
     def passphrase(self, path: str, confirm: bool = False) -> bytes:
         """The passphrase for a key file: from the named environment variable, else prompted."""

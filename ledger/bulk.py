@@ -121,6 +121,8 @@ def append_many(ledger: Ledger, signed: Iterable[Signed], progress: Callable[[in
     acts = list(signed)
     if not acts:
         return 0
+    if ledger.before_append is not None:
+        ledger.before_append()
     size = ledger.index.catch_up()
     source = StoreSeededSource(ledger, size, _streams(acts))
     keys = {k: s.public_key for k, s in source.registry().signatories.items()}

@@ -31,6 +31,12 @@ class Damaged(LedgerError):
                          "(`ledger verify` checks every event)")
 
 
+class Unreadable(ValueError):
+    """A value read back from the store or the read models that does not read as the writer stored it: not a
+    refusal but a failed read (a ValueError, not a LedgerError), for which a command names the damaged stored
+    event if there is one, else says this (`cli.context.LedgerGroup`)."""
+
+
 def event_at(position: int, event_id: str) -> str:
     """How a report names a stored event: its position, and its id where it has one."""
     return f"event at position {position}" + (f" ({event_id[:12]})" if event_id else "")

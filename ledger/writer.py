@@ -60,6 +60,9 @@ class Ledger:
         self.store = store
         self.index = LogIndex(store)
         self._ledger_id: str | None = None
+        # run before an act is checked to be stored (`submit`, `bulk.append_many`): the CLI brings the read models
+        # up to date there, so that a stored event they cannot fold stops a command before it appends anything
+        self.before_append: Callable[[], object] | None = None
 
     # ---- reading the state the checks need ------------------------------------------------------------------------
 
@@ -224,6 +227,8 @@ class Ledger:
 
     def submit(self, envelope: dict, signature: dict) -> Receipt:
         """Verify a signed act against the ledger's state and store it; refuse with one line otherwise."""
+        if self.before_append is not None:
+            self.before_append()
         try:
             validate(envelope, signature, self, now())
         except StaleVersion as stale:
