@@ -43,8 +43,8 @@ def event_at(position: int, event_id: str) -> str:
 
 
 def signed_row(stream: str, version: int, topic: str, envelope, signature) -> bool:
-    """Whether a stored row is the signed act it holds (`row_problem` finds nothing). Cheap enough for every event
-    of a rebuild: what the envelope holds is left to the fold, and to `first_damaged` if the fold raises."""
+    """Whether a stored row is the signed act it holds (`row_problem` finds nothing), for readers that ask it of
+    every event they read."""
     return (type(envelope) is dict and type(signature) is dict and envelope.get("stream") == stream
             and envelope.get("version") == version and topic == TOPICS.get(version, APPENDED))
 

@@ -13,9 +13,10 @@ already, rather than recomputed (an RFC 8785 encoding and a hash per event were 
 Updating is exactly once: the rows of a batch and the new position are written in one transaction, guarded by the
 position the batch started from; a concurrent or repeated catch-up finds the position moved and starts again.
 
-A load from nothing on SQLite (a rebuild, or the first catch-up of a long log) writes the rows without the secondary
-indexes and builds them at the end, under a mark in `rm_state` that sends any later catch-up to build them first
-should the load stop. A pass remembers each stream it folds (`projections.rowfold`), so a rebuild never looks
+A rebuild empties the tables and folds the whole log in one transaction, so that one that stops (killed, or at a
+stored event that is not a signed act: `ledger.stored.Damaged`) leaves them as they were. A load from nothing on
+SQLite (a rebuild, or the first catch-up of a long log) writes the rows without the secondary indexes and builds
+them at the end, under a mark in `rm_state` that sends any later catch-up to build them first should the load stop. A pass remembers each stream it folds (`projections.rowfold`), so a rebuild never looks
 anything up in the tables it is writing.
 """
 from __future__ import annotations
