@@ -25,10 +25,29 @@ class Env:
             from ledger.store import EventStore
             from ledger.writer import Ledger
 
+            from projections import readmodel
+
             store = EventStore(self.db)
             store.check_sqlite_file(create)  # before the recorder opens the file, which creates its tables
             self._ledger = Ledger(store)
+            # a stored event the views cannot fold stops a signed act before it is appended, not after
+            self._ledger.before_append = lambda: readmodel.catch_up(store)
         return self._ledger
+
+    def damage(self, exc: Exception):
+        """The refusal for a command that failed with `exc` after reading the store: the one naming the first stored
+        event that is not the signed act the writer stored (`ledger.stored.Damaged`), if there is one; else, for a
+        value that did not read (`ledger.stored.Unreadable`), its own one line; else None."""
+        from ledger.errors import LedgerError
+        from ledger.stored import Unreadable, may_be_damage
+
+        if self._ledger is None or not may_be_damage(exc):
+            return None
+        try:
+            found = self._ledger.damage()
+        except Exception:  # the store cannot be read now: the command's own error stands
+            found = None
+        return LedgerError(str(exc)) if found is None and isinstance(exc, Unreadable) else found
 
     def passphrase(self, path: str, confirm: bool = False) -> bytes:
         """The passphrase for a key file: from the named environment variable, else prompted."""
@@ -49,6 +68,23 @@ class Env:
         from ledger.keys import load_private
 
         return load_private(path, self.passphrase(path))
+
+
+class LedgerGroup(click.Group):
+    """The `ledger` group: a command that fails reading a stored event that is not the signed act the writer stored
+    fails naming that event (`Env.damage`) rather than with the error reading it raised. EAFP: nothing is checked
+    ahead of a read."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            found = ctx.obj.damage(exc) if isinstance(ctx.obj, Env) else None
+            if found is None:
+                raise
+            raise found from None
 
 
 def run_guarded(cli: click.Group, args: list[str]) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .context import Env, not_empty, run_guarded
+from .context import Env, LedgerGroup, not_empty, run_guarded
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
@@ -20,7 +20,7 @@ def _signing_time(ctx: click.Context, param: click.Parameter, value: str | None)
     return value
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=LedgerGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="kaohe-ledger", prog_name="ledger")
 @click.option("--db", envvar="LEDGER_DB", default="ledger.db", show_default=True, metavar="URL", callback=not_empty,
               help="SQLite file or postgresql+psycopg://user@host:port/db (env LEDGER_DB).")

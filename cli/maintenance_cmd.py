@@ -9,10 +9,11 @@ from .context import Env
 @click.command("rebuild")
 @click.pass_obj
 def rebuild(env: Env) -> None:
-    """Drop the read models and replay the whole log into them, in batches; bring the log index up to date first.
+    """Empty the read models and replay the whole log into them, in one transaction; bring the log index up to date
+    first.
 
-    Safe at any time: the read models are derived from the log, and a rebuild that is interrupted resumes on the next
-    command from the last batch it completed.
+    Safe at any time: the read models are derived from the log, and a rebuild that is interrupted, or that meets a
+    stored event that is not a signed act (named in one line), leaves them as they were.
 
     \b
     Example:

@@ -76,7 +76,7 @@ class StoreSeededSource(MemorySource):
     def _load(self, stream: UUID) -> None:
         if str(stream) in self.streams or stream in self._absent:
             return
-        loaded = self.ledger.store.load(stream)
+        loaded = self.ledger.load(stream)
         if loaded is None:
             self._absent.add(stream)
         else:
@@ -121,6 +121,8 @@ def append_many(ledger: Ledger, signed: Iterable[Signed], progress: Callable[[in
     acts = list(signed)
     if not acts:
         return 0
+    if ledger.before_append is not None:
+        ledger.before_append()
     size = ledger.index.catch_up()
     source = StoreSeededSource(ledger, size, _streams(acts))
     keys = {k: s.public_key for k, s in source.registry().signatories.items()}

@@ -112,7 +112,8 @@ def export_bundle(store: EventStore, path: str | Path, replace: bool = False,
         if problems and not damaged:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise Refused(f"the log does not match its log index or the tree heads it signed: {problems[0]}{more}; "
-                          "nothing exported (`ledger verify` says more; --damaged exports the log as it is)")
+                          "the event store was edited or damaged, nothing exported (`ledger verify` says more; "
+                          "--damaged exports the log as it is)")
         os.replace(part, path)
     except OSError as exc:
         raise BundleError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -21,14 +21,12 @@ from .merkle import MemoryNodeStore, leaf_hash, root as tree_root
 from .registry import Registry
 from .store import StoredAct
 from .precheck import Item, prechecked, problem_of
+from .stored import event_at, row_problem
 from .validation import validate
 from .years import YEAR_STREAM_TYPES, YearState
 
 # the act's fields whose texts repeat from act to act (a few units, rules, roles, score values…)
 _SHARED_ACT_FIELDS = frozenset({"unit", "role", "rule", "indicator", "component", "value", "round", "kind"})
-
-TOPICS = {1: "kaohe:Stream.Opened"}
-APPENDED = "kaohe:Stream.Appended"
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,7 @@ class Failure:
     problem: str
 
     def __str__(self) -> str:
-        where = f"event at position {self.position}" + (f" ({self.event_id[:12]})" if self.event_id else "")
-        return f"{where}: {self.problem}" if self.position else self.problem
+        return f"{event_at(self.position, self.event_id)}: {self.problem}" if self.position else self.problem
 
 
 @dataclass
@@ -181,7 +178,7 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
                 # the views and receipts take event ids from the index: an edited id there is found here
                 report.fail(position, eid, f"the log index names it {held[32:].hex()[:12]}…, but its envelope "
                                            "hashes to this id (the index was edited)")
-        problem = _row_problem(act)
+        problem = row_problem(act)
         if eid in seen and eid:
             problem = f"is a copy of the event at position {seen[eid]} (stored twice)"
         else:
@@ -297,20 +294,6 @@ def _span(first: int, last: int) -> str:
 
 def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _row_problem(act: StoredAct) -> str | None:
-    env = act.envelope
-    if not isinstance(env, dict) or not isinstance(act.signature, dict):
-        return "stored event is not a signed act"
-    if env.get("stream") != act.stream:
-        return f"stored in stream {act.stream} but signed for stream {env.get('stream')}"
-    if env.get("version") != act.version:
-        return f"stored as version {act.version} but signed as version {env.get('version')}"
-    expected = TOPICS.get(act.version, APPENDED)
-    if act.topic != expected:
-        return f"stored with topic {act.topic}, expected {expected}"
-    return None
 
 
 def _as_checkpoint(ledger_id: str, act: dict) -> Checkpoint:

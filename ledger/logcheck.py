@@ -1,9 +1,10 @@
 """The check `bundle export` makes of the log it writes: cheap, one pass beside the export, no signature checked.
 
-Each event's Merkle leaf is compared with the leaf the log index recorded at its position when it was stored; the
-index's length with the store's; and every tree head the log's own acts sign (checkpoints, closes) with the root of
-the events before it. An edited, removed, reordered or inserted event, or a log cut short, shows in one of them
-unless the index was rewritten to match and no later tree head covers the change; `ledger verify` checks the rest.
+Each event's row is checked to be what was signed, and its Merkle leaf compared with the leaf the log index recorded
+at its position when it was stored; the index's length with the store's; and every tree head the log's own acts
+sign (checkpoints, closes) with the root of the events before it. An edited, removed, reordered or inserted event,
+or a log cut short, shows in one of them unless the index was rewritten to match and no later tree head covers the
+change; `ledger verify` checks the rest.
 The wording is `ledger verify`'s (ledger.integrity).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .integrity import Failure, head_problem, missing_problem, moved_problem
 from .log_index import event_id, log_entries
 from .merkle import Frontier
 from .store import EventStore, StoredAct
+from .stored import row_problem
 
 BATCH = 5000
 
@@ -40,10 +42,13 @@ class LogCheck:
         self._leaves += leaf
         position = len(self._leaves) // 32
         row = next(self._indexed, None)
-        if row is not None and bytes(row[1]) != leaf:
+        problem = row_problem(act)  # a row edited apart from what it holds: the leaf covers only what was signed
+        if problem is None and row is not None and bytes(row[1]) != leaf:
+            problem = moved_problem(position, self._was(leaf))
+        if problem is not None:
             self._differ += 1
             if self._first is None:
-                self._first = str(Failure(position, _event_id(act), moved_problem(position, self._was(leaf))))
+                self._first = str(Failure(position, _event_id(act), problem))
         head = _tree_head(act.envelope)
         if head is not None:
             self._heads.append((position, _event_id(act), *head))
@@ -52,7 +57,7 @@ class LogCheck:
         """Every way the log differs (the first events named, the others counted); empty when it matches."""
         found = [] if self._first is None else [self._first]
         if self._differ > 1:
-            found.append(f"{self._differ - 1} more events differ from the ones the log index recorded")
+            found.append(f"{self._differ - 1} more events are not the ones the log index recorded")
         stored = len(self._leaves) // 32
         if self._size > stored:
             found.append(missing_problem(stored, self._size))

@@ -105,7 +105,7 @@ def _precheck_many(tasks: list[tuple]) -> tuple[bytes, dict[int, str], dict[int,
     packed, problems, shapes = bytearray(), {}, {}
     for i, (key, payload) in enumerate(tasks):
         envelope, signature, recorded_at = decode_state(payload) if type(payload) is bytes else payload
-        shape = _shape_problem(envelope, recorded_at)
+        shape = shape_problem(envelope, recorded_at)
         if shape is not None:
             shapes[i] = shape
         digest, leaf, problem, verified = _precheck(key, envelope, signature, recorded_at)
@@ -117,7 +117,7 @@ def _precheck_many(tasks: list[tuple]) -> tuple[bytes, dict[int, str], dict[int,
     return bytes(packed), problems, shapes
 
 
-def _shape_problem(envelope, recorded_at) -> str | None:
+def shape_problem(envelope, recorded_at) -> str | None:
     """Why `check_shape` refuses the act at its record time, or None; worded as `_check` words it."""
     return problem_of(lambda: check_shape(envelope, parse_time(recorded_at, "recorded_at")))
 

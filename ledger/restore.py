@@ -11,9 +11,10 @@ from eventsourcing.persistence import IntegrityError, Notification
 
 from .bundle import Bundle, manifest_problem
 from .errors import LedgerError, Refused
-from .integrity import APPENDED, TOPICS, Report, verify_log
+from .integrity import Report, verify_log
 from .log_index import LogIndex
 from .store import EventStore, StoredAct, Stream
+from .stored import APPENDED, TOPICS
 
 _OPENED = TOPICS[1]
 

@@ -17,6 +17,7 @@ from .log_index import LogIndex, event_id
 from .registry import Registry
 from .signing import sign_envelope
 from .store import Conflict, EventStore, Stream
+from .stored import APPENDED, NOT_AN_ACT, TOPICS, Damaged, damage_in, may_be_damage, signed_row, typed
 from .validation import StaleVersion, validate
 from .years import YearState
 
@@ -62,6 +63,9 @@ class Ledger:
         self.store = store
         self.index = LogIndex(store)
         self._ledger_id: str | None = None
+        # run before an act is checked to be stored (`submit`, `bulk.append_many`): the CLI brings the read models
+        # up to date there, so that a stored event they cannot fold stops a command before it appends anything
+        self.before_append: Callable[[], object] | None = None
 
     # ---- reading the state the checks need ------------------------------------------------------------------------
 
@@ -69,15 +73,40 @@ class Ledger:
     def ledger_id(self) -> str:
         if self._ledger_id is None:
             first = next(iter(self.store.read(batch=1)), None)
+            if first is not None and not signed_row(first.stream, first.version, first.topic, first.envelope,
+                                                    first.signature):
+                raise self.damage() or Damaged(1, "", NOT_AN_ACT)
             if first is None or first.envelope.get("type") != "ledger.genesis":
                 raise NotFound(f"no ledger in {self.store.target.display}; create one with `ledger init`")
             self._ledger_id = first.envelope["ledger"]
         return self._ledger_id
 
+    def load(self, stream: UUID) -> Stream | None:
+        """The stream with all its acts, or None; refused (`ledger.stored.Damaged`) when a stored event of it is
+        not the signed act the writer stored, so that nothing is checked against, or appended to, a damaged one. (An
+        event moved out of the stream is not seen, as a deleted one is not: `verify` finds both.)"""
+        text = str(stream)
+        try:
+            loaded = self.store.load(stream)
+            # the library takes each row's version as it is: a version column edited shows only in their count
+            if loaded is None or loaded.version == len(loaded.acts) and all(
+                    signed_row(text, n, TOPICS.get(n, APPENDED), env, sig) and typed(env)
+                    for n, (env, sig) in enumerate(loaded.acts, 1)):
+                return loaded
+        except Exception as exc:  # the event library's own errors, whatever it failed to decode
+            if not may_be_damage(exc):
+                raise
+        raise self.damage() or LedgerError(f"the stored events of stream {text} cannot be read")
+
+    def damage(self) -> Damaged | None:
+        """The first stored event that is not a signed act as the writer stores it (a pass over the log), or None:
+        asked once a read of the store has failed."""
+        return damage_in(self.store)
+
     def registry(self) -> Registry:
         """Signatories as they stand now."""
         registry = Registry()
-        stream = self.store.load(UUID(self.ledger_id))
+        stream = self.load(UUID(self.ledger_id))
         for envelope, _sig in stream.acts if stream else ():
             registry.apply(envelope)
         return registry
@@ -86,14 +115,14 @@ class Ledger:
         """The year's adopted scheme and close signatures."""
         registry = registry or self.registry()
         state = YearState(year)
-        stream = self.store.load(stream_of(self.ledger_id, "year", year))
+        stream = self.load(stream_of(self.ledger_id, "year", year))
         for envelope, _sig in stream.acts if stream else ():
             signer = registry.signatories.get(envelope["signer"])
             state.apply(envelope, event_id(envelope), signer.person if signer else envelope["signer"])
         return state
 
     def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]:
-        loaded = self.store.load(stream)
+        loaded = self.load(stream)
         return [(env, event_id(env)) for env, _ in loaded.acts] if loaded else []
 
     def adjustment(self, ref: str, registry: Registry | None = None) -> AdjustmentState:
@@ -205,6 +234,8 @@ class Ledger:
     def submit(self, envelope: dict, signature: dict, vet: Vet | None = None) -> Receipt:
         """Verify a signed act against the ledger's state (then `vet` it) and store it; refuse with one line
         otherwise."""
+        if self.before_append is not None:
+            self.before_append()
         try:
             validate(envelope, signature, self, now())
         except StaleVersion as stale:
@@ -214,7 +245,7 @@ class Ledger:
             raise
         _vetted(vet)
         stream = UUID(envelope["stream"])
-        existing = self.store.load(stream)
+        existing = self.load(stream)
         this_id = event_id(envelope)
         if existing is None:
             aggregate = Stream.open(stream, envelope, signature)
@@ -244,7 +275,7 @@ class Ledger:
 
     def _raise_if_duplicate(self, envelope: dict, signature: dict) -> None:
         """A repeated delivery of a stored act is reported as such, not as a conflict."""
-        stored = self.store.load(UUID(envelope["stream"]))
+        stored = self.load(UUID(envelope["stream"]))
         if stored and 1 <= envelope["version"] <= len(stored.acts):
             stored_env, stored_sig = stored.acts[envelope["version"] - 1]
             if stored_env == envelope and stored_sig == signature:

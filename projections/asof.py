@@ -5,6 +5,7 @@ import os
 
 from ledger.clock import TimeOutOfRange, format_time, parse_time
 from ledger.errors import LedgerError, Refused
+from ledger.stored import Unreadable
 
 from .gcpause import collector_paused
 from .replay import LogState, replay
@@ -43,6 +44,8 @@ def _last_recorded_by(store, when) -> int:
         mid = (lo + hi + 1) // 2
         row = index.by_position(mid)
         act = next(iter(store.read(after=row.notification_id - 1, batch=1)), None)
+        if act is not None and not act.recorded_at:
+            raise Unreadable(f"the stored event at position {mid} holds no record time")
         if act is not None and parse_time(act.recorded_at, "recorded_at") <= when:
             lo = mid
         else:

@@ -20,6 +20,7 @@ from typing import Iterator
 
 from ledger.errors import Refused
 from ledger.numbers import CONTEXT, fixed
+from ledger.stored import Unreadable
 
 from .readstate import unit_scope_acts
 from .replay import LoggedAct, LogState, apply, logged_acts
@@ -125,7 +126,10 @@ def _recorded(store, rows: list[HistoryRow], replayed: bool) -> list[HistoryRow]
     from ledger.log_index import LogIndex
 
     times = LogIndex(store).recorded_times([r.position for r in rows])
-    return [replace(r, recorded_at=times.get(r.position, "")) for r in rows]
+    lost = next((r.position for r in rows if not times.get(r.position)), None)
+    if lost is not None:
+        raise Unreadable(f"the stored event at position {lost} holds no record time")
+    return [replace(r, recorded_at=times[r.position]) for r in rows]
 
 
 def _walk(store, unit: str, year: int | None, upto: int | None, replayed: bool) -> Iterator[_Step]:

@@ -13,9 +13,10 @@ already, rather than recomputed (an RFC 8785 encoding and a hash per event were 
 Updating is exactly once: the rows of a batch and the new position are written in one transaction, guarded by the
 position the batch started from; a concurrent or repeated catch-up finds the position moved and starts again.
 
-A load from nothing on SQLite (a rebuild, or the first catch-up of a long log) writes the rows without the secondary
-indexes and builds them at the end, under a mark in `rm_state` that sends any later catch-up to build them first
-should the load stop. A pass remembers each stream it folds (`projections.rowfold`), so a rebuild never looks
+A rebuild empties the tables and folds the whole log in one transaction, so that one that stops (killed, or at a
+stored event that is not a signed act: `ledger.stored.Damaged`) leaves them as they were. A load from nothing on
+SQLite (a rebuild, or the first catch-up of a long log) writes the rows without the secondary indexes and builds
+them at the end, under a mark in `rm_state` that sends any later catch-up to build them first should the load stop. A pass remembers each stream it folds (`projections.rowfold`), so a rebuild never looks
 anything up in the tables it is writing.
 """
 from __future__ import annotations
@@ -137,35 +138,51 @@ def _catch_up_once(store, progress, batch) -> int | None:
     # The folder remembers, for this pass, each value stream's row in force and each adjustment or decision stream's
     # scope and id, so a rebuild never looks them up in the tables; streams folded before this pass are.
     folder = RowFolder(pos)
-    reader = store.stored_rows(after=nid, batch=batch)
-    while True:
-        with collector_paused():  # batch by batch: the collector runs between batches
-            chunk = list(islice(reader, batch))
-            if not chunk:
-                break
-            with store.engine.begin() as conn:
-                if _position(conn) != (pos, nid):
-                    return None
-                if pos == 0 and not unindexed and len(chunk) == batch and conn.dialect.name == "sqlite":
-                    _unindex(conn)  # a first load of a long log
-                    unindexed = True
-                folder.earlier = _Earlier(conn)  # this transaction's rows, the batches before it included
-                rows = folder.fold(chunk, _event_ids(conn, chunk))
-                _write(conn, folder, rows)
-                new_pos, new_nid = folder.position, chunk[-1][0]
-                if pos == 0 and nid == 0:
-                    conn.execute(insert(rm_state).values(name=NAME, position=new_pos, notification_id=new_nid))
-                else:
-                    moved = conn.execute(update(rm_state).where(rm_state.c.name == NAME, rm_state.c.position == pos)
-                                         .values(position=new_pos, notification_id=new_nid))
-                    if moved.rowcount != 1:
-                        raise IntegrityError("read model moved", None, Exception("concurrent catch-up"))
-        pos, nid = new_pos, new_nid
+    for chunk in _batches(store.stored_rows(after=nid, batch=batch), batch):
+        with store.engine.begin() as conn:
+            if _position(conn) != (pos, nid):
+                return None
+            if pos == 0 and not unindexed and len(chunk) == batch and conn.dialect.name == "sqlite":
+                _unindex(conn)  # a first load of a long log
+                unindexed = True
+            new = _fold_batch(conn, folder, chunk)
+            _move(conn, (pos, nid), new)
+        pos, nid = new
         if progress:
             progress(pos)
     if unindexed:
         _index(store)
     return pos
+
+
+def _batches(reader, batch: int):
+    """Lists of `batch` stored rows, each folded with the cyclic collector paused (it runs between batches)."""
+    while True:
+        with collector_paused():
+            chunk = list(islice(reader, batch))
+            if not chunk:
+                return
+            yield chunk
+
+
+def _fold_batch(conn, folder: RowFolder, chunk: list[tuple]) -> tuple[int, int]:
+    """Write the rows of a batch of stored events; returns (position, notification id) after it. An event that is
+    not a signed act as the writer stores it raises `ledger.stored.Damaged` (rowfold), before anything is written."""
+    folder.earlier = _Earlier(conn)  # this transaction's rows, the batches before it included
+    rows = folder.fold(chunk, _event_ids(conn, chunk))
+    _write(conn, folder, rows)
+    return folder.position, chunk[-1][0]
+
+
+def _move(conn, old: tuple[int, int], new: tuple[int, int]) -> None:
+    """Set the views' position, guarded by the one this transaction started from."""
+    if old == (0, 0):
+        conn.execute(insert(rm_state).values(name=NAME, position=new[0], notification_id=new[1]))
+        return
+    moved = conn.execute(update(rm_state).where(rm_state.c.name == NAME, rm_state.c.position == old[0])
+                         .values(position=new[0], notification_id=new[1]))
+    if moved.rowcount != 1:
+        raise IntegrityError("read model moved", None, Exception("concurrent catch-up"))
 
 
 def _unindex(conn) -> None:
@@ -181,10 +198,14 @@ def _unindex(conn) -> None:
 def _index(store) -> None:
     """Build the secondary indexes a load from nothing left out, and remove its mark, in one transaction."""
     with store.engine.begin() as conn:
-        conn.execute(delete(rm_state).where(rm_state.c.name == UNINDEXED))
-        for table in TABLES:
-            for idx in table.indexes:
-                idx.create(conn, checkfirst=True)
+        _build_indexes(conn)
+
+
+def _build_indexes(conn) -> None:
+    conn.execute(delete(rm_state).where(rm_state.c.name == UNINDEXED))
+    for table in TABLES:
+        for idx in table.indexes:
+            idx.create(conn, checkfirst=True)
 
 
 def _write(conn, folder: RowFolder, rows: dict[str, list]) -> None:
@@ -255,25 +276,30 @@ def _still_matches(index: LogIndex, pos: int, nid: int) -> bool:
 
 
 def _drop(store) -> bool:
+    """Empty the read models (`_empty`) in a transaction of their own."""
+    with store.engine.begin() as conn:
+        return _empty(conn)
+
+
+def _empty(conn) -> bool:
     """Empty the read models; whether the secondary indexes are left out now. On SQLite they go first (emptying the
     tables with them costs a tenth of a load) and the next load builds them; a load that left them out and stopped
     has its mark kept."""
-    with store.engine.begin() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            # Debian's SQLite overwrites every freed page with zeros (secure_delete): a quarter of a rebuild's time
-            # here, and nothing in these rows is not in the log, which is kept
-            secure = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
-            conn.exec_driver_sql("PRAGMA secure_delete = 0")
-        unindexed = _unindexed(conn)
-        if sqlite and not unindexed:
-            _unindex(conn)
-            unindexed = True
-        for table in TABLES:
-            conn.execute(delete(table))
-        conn.execute(delete(rm_state).where(rm_state.c.name == NAME))
-        if sqlite:
-            conn.exec_driver_sql(f"PRAGMA secure_delete = {int(secure)}")
+    conn.execute(delete(rm_state).where(rm_state.c.name == NAME))  # DML first: SQLite's driver then holds the DDL
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        # Debian's SQLite overwrites every freed page with zeros (secure_delete): a quarter of a rebuild's time
+        # here, and nothing in these rows is not in the log, which is kept
+        secure = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
+        conn.exec_driver_sql("PRAGMA secure_delete = 0")
+    unindexed = _unindexed(conn)
+    if sqlite and not unindexed:
+        _unindex(conn)
+        unindexed = True
+    for table in TABLES:
+        conn.execute(delete(table))
+    if sqlite:
+        conn.exec_driver_sql(f"PRAGMA secure_delete = {int(secure)}")
     return unindexed
 
 
@@ -282,7 +308,29 @@ def _unindexed(conn) -> bool:
 
 
 def rebuild(store, progress: Callable[[int], None] | None = None, batch: int = BATCH) -> int:
-    """Drop the read models and fold the whole log again, in batches (a killed rebuild resumes where it stopped)."""
+    """Empty the read models and fold the whole log again, in one transaction: a rebuild that stops, killed or
+    refused at a stored event it cannot fold (`ledger.stored.Damaged`), leaves them as they were."""
     ensure(store.engine)
-    _drop(store)
-    return catch_up(store, progress, batch)
+    LogIndex(store).catch_up()  # the index's event ids are read below, rather than recomputed
+    for _attempt in range(50):
+        try:
+            return _rebuild_once(store, progress, batch)
+        except (IntegrityError, OperationalError):
+            pass  # a catch-up committed rows between the emptying and ours: start again
+    raise RuntimeError("could not rebuild the read models")
+
+
+def _rebuild_once(store, progress, batch) -> int:
+    with store.engine.begin() as conn:
+        unindexed = _empty(conn)
+        # The folder remembers every stream of the log: the tables it is writing are never looked up.
+        folder, at = RowFolder(0), (0, 0)
+        for chunk in _batches(store.stored_rows(batch=batch), batch):
+            at = _fold_batch(conn, folder, chunk)
+            if progress:
+                progress(at[0])
+        if at != (0, 0):
+            _move(conn, (0, 0), at)
+        if unindexed:
+            _build_indexes(conn)
+    return at[0]

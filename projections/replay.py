@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 from ledger.adjustments import AdjustmentState, proposed, unique_short_id
-from ledger.log_index import event_id
+from ledger.errors import LedgerError
+from ledger.log_index import decode_state, event_id
 from ledger.registry import Registry
+from ledger.stored import plain, refusal
 from ledger.years import YearState
 
 
@@ -74,14 +76,22 @@ class LogState:
 
 
 def logged_acts(store, upto: int | None = None, progress: Callable[[int], None] | None = None) -> Iterator[LoggedAct]:
-    """Stored acts in log order with their positions, stopping after position `upto`."""
+    """Stored acts in log order with their positions, stopping after position `upto`; a stored event that is not a
+    signed act as the writer stores it is refused by position (`ledger.stored.Damaged`)."""
     position = 0
-    for stored in store.read(batch=2000):
+    for row in store.stored_rows(batch=2000):
         position += 1
         if upto is not None and position > upto:
             return
-        yield LoggedAct(position, event_id(stored.envelope), stored.envelope, stored.signature, stored.recorded_at,
-                        stored.stream, stored.version)
+        _nid, stream, version, topic, state = row
+        envelope, signature, recorded_at = decode_state(state)
+        try:
+            if not plain(stream, version, topic, envelope, signature, recorded_at):
+                raise ValueError("not a signed act")
+            eid = event_id(envelope)
+        except (ValueError, LedgerError):
+            raise refusal(position, row) from None
+        yield LoggedAct(position, eid, envelope, signature, recorded_at, stream, version)
         if progress and position % 2000 == 0:
             progress(position)
 

@@ -17,6 +17,7 @@ import orjson
 
 from ledger.adjustments import unique_short_id
 from ledger.log_index import event_id
+from ledger.stored import envelope_of, first_damaged
 from ledger.years import YEAR_STREAM_TYPES
 
 REGISTRY_TYPES = ("ledger.genesis", "signatory.added", "signatory.revoked")
@@ -96,9 +97,18 @@ class RowFolder:
     def fold(self, chunk: list[tuple], ids: dict[int, str]) -> dict[str, list[tuple]]:
         """The rows of a batch of stored events as `EventStore.stored_rows` gives them (notification id, stream,
         version, topic, state bytes), by table name (`ids`: notification id -> event id, where known; the others are
-        computed); see `fold_acts`."""
-        return self.fold_acts((stream, version, loads(text)["envelope"], ids.get(nid))
-                              for nid, stream, version, _topic, text in chunk)
+        computed); see `fold_acts`. A stored event that is not a signed act as the writer stores it is refused by
+        position (`ledger.stored.Damaged`)."""
+        start = self.position
+        try:
+            return self.fold_acts((stream, version, envelope_of(stream, version, topic, loads(text)), ids.get(nid))
+                                  for nid, stream, version, topic, text in chunk)
+        except Exception:
+            # EAFP: only a batch that failed to fold is checked, event by event, with verify's checks
+            found = first_damaged(chunk, start)
+            if found is None:
+                raise
+            raise found from None
 
     def fold_acts(self, acts: Iterable[Act]) -> dict[str, list[tuple]]:
         """The rows of one batch of acts by table name; value rows of the batch superseded within it are closed,

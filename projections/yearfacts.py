@@ -11,6 +11,7 @@ from collections.abc import Container
 from ledger.adjustments import AdjustmentState
 from ledger.errors import Refused
 from ledger.numbers import parse_decimal
+from ledger.stored import Unreadable
 
 from .facts import Adjustment, Decision, EvaluationScore, Facts, IndicatorScore
 from .replay import LogState
@@ -131,4 +132,9 @@ def _last_position(state: LogState, adj: AdjustmentState) -> int:
 
 
 def _number(text):
-    return None if text is None else parse_decimal(text, "recorded value")
+    """A recorded value; one that does not read was edited since it was checked and stored (`Unreadable`)."""
+    try:
+        return None if text is None else parse_decimal(text, "recorded value")
+    except Refused as exc:
+        raise Unreadable(f"the read models hold a recorded value that does not read ({exc}); once `ledger verify` "
+                         "passes, `ledger rebuild` refills them from the log") from None
