@@ -84,11 +84,21 @@ LINE = re.compile(r"Error: event at position (\d+)( \(([0-9a-f]{12})\))?: (.+); 
                   r"damaged \(`ledger verify` checks every event\)")
 
 
+def error_line(result) -> str:
+    """The one stderr line of a failed command as `Error: …`, also when `--format json` gave it as JSON."""
+    text = result.err.strip()
+    if text.startswith("{"):
+        error = json.loads(text)
+        assert error["exit"] == result.code, text
+        return f"Error: {error['error']}"
+    return text
+
+
 def refused_at(result, position: int, problem: str = "", event_id: bool | None = None) -> str:
     """Assert exit 1 with one stderr line in the shape of `ledger.stored.Damaged`, naming `position` and `problem`
     (and an event id, if `event_id`), and no exception's name or traceback anywhere."""
     assert result.code == 1, f"exit {result.code}: {result.out}{result.err}"
-    text = result.err.strip()
+    text = error_line(result)
     assert "\n" not in text and "Traceback" not in result.out + result.err, result.err
     match = LINE.fullmatch(text)
     assert match and int(match[1]) == position, text
@@ -279,7 +289,7 @@ def test_a_value_edited_past_the_fold_is_named_when_a_view_reads_it_and_the_view
                    True)
     _set(case.raw, POSITION, "state", state)
     res = case.run(*scores)
-    assert res.code == 1 and res.err.strip().startswith("Error: the read models hold a recorded value that does not "
+    assert res.code == 1 and error_line(res).startswith("Error: the read models hold a recorded value that does not "
                                                         "read (recorded value must be written as text")
     assert "`ledger rebuild` refills them" in res.err and "Traceback" not in res.err and "\n" not in res.err.strip()
     case.run("rebuild").ok()
