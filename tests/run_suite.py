@@ -89,10 +89,12 @@ def temporary_postgres(prefix: str = "kaohe-pg-"):
 
 
 def parallel(args: list[str]) -> list[str]:
-    """One pytest worker per core, a test file's tests kept on one worker (its module fixtures are built once)."""
+    """One pytest worker per core; an idle worker takes tests from the other's queue (`worksteal`). Keeping each file on
+    one worker (`loadfile`) built module fixtures once, but left one worker alone with the longest files at the end:
+    466 s against 404 s for the whole suite here, run one after the other in the same hour."""
     if any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args):
         return []
-    return ["-n", "auto", "--dist", "loadfile"]
+    return ["-n", "auto", "--dist", "worksteal"]
 
 
 def main() -> int:
