@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Container
+from copy import copy
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -18,7 +19,7 @@ class Approval(NamedTuple):
     event_id: str
 
 
-@dataclass
+@dataclass(slots=True)
 class AdjustmentState:
     """Where an adjustment stands after the acts of its stream so far."""
 
@@ -55,6 +56,12 @@ class AdjustmentState:
 
     def approved_by(self, person: str) -> bool:
         return any(a.person == person for a in self.approvals)
+
+    def copy(self) -> AdjustmentState:
+        """A copy that folding more acts into leaves this one as it is."""
+        twin = copy(self)
+        twin.approvals = list(self.approvals)
+        return twin
 
     def apply(self, envelope: dict, event_id: str, registry: Registry) -> None:
         """Fold one approval, rejection or rescission."""

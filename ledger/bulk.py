@@ -24,7 +24,7 @@ from .acts import ACTS, stream_of
 from .canonical import canonical, loads_strict, sha256_hex
 from .clock import signing_time
 from .errors import LedgerError, Refused
-from .integrity import MemorySource
+from .folded_state import MemorySource
 from .precheck import prechecked
 from .keys import PrivateKey
 from .log_index import event_id, log_entries

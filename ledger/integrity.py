@@ -10,24 +10,18 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
-from uuid import UUID
 
-from .acts import TreeHeadMismatch, stream_of
+from .acts import TreeHeadMismatch
 from .checkpoint import Checkpoint, CheckpointError, ledger_mismatch, verify_signatures
 from .clock import parse_time
-from .errors import LedgerError, Refused
+from .errors import Refused
+from .folded_state import MemorySource
 from .log_index import decode_state
 from .merkle import MemoryNodeStore, leaf_hash, root as tree_root
-from .registry import Registry
 from .store import StoredAct
 from .precheck import Item, prechecked, problem_of
 from .stored import event_at, row_problem
 from .validation import validate
-from .years import YEAR_STREAM_TYPES, YearState
-
-# the act's fields whose texts repeat from act to act (a few units, rules, roles, score values…)
-_SHARED_ACT_FIELDS = frozenset({"unit", "role", "rule", "indicator", "component", "value", "round", "kind"})
-
 
 @dataclass(frozen=True)
 class Failure:
@@ -58,94 +52,6 @@ class Report:
         self.failures.append(Failure(position, ev, problem))
 
 
-class MemorySource:
-    """Ledger state folded from the events verified so far (a StateSource for `validate`)."""
-
-    def __init__(self) -> None:
-        self.ledger_id: str | None = None
-        self._registry = Registry()
-        # keyed by the envelope's stream text (checked to be the UUID's own form): parsing a UUID per admitted act
-        # was a tenth of verify's sequential part
-        self.streams: dict[str, list[tuple[dict, str]]] = {}
-        # every perfect subtree of the log so far: a root at any size in O(log n) when a check or checkpoint asks
-        # (a root kept for every size cost a dozen hashes an event at a million)
-        self.nodes = MemoryNodeStore()
-        # year -> its state, folded as year-stream acts are admitted: refolding it for every act would re-read (and
-        # re-hash) the scheme text each time
-        self._years: dict[int, YearState] = {}
-        # the sizes of the tree heads admitted acts signed (checkpoints, closes), each shown to match the events
-        self.heads: list[int] = []
-        self._texts: dict[str, str] = {}  # each repeating text of the admitted acts, once (see `_share_texts`)
-
-    def current_ledger_id(self) -> str | None:
-        return self.ledger_id
-
-    def registry(self) -> Registry:
-        return self._registry
-
-    def year(self, year: int, registry: Registry) -> YearState:
-        state = self._years.get(year)
-        if state is None:
-            state = self._years[year] = YearState(year)
-            for envelope, eid in self.streams.get(str(stream_of(self.ledger_id, "year", year)), []):
-                signer = registry.signatories.get(envelope["signer"])
-                state.apply(envelope, eid, signer.person if signer else envelope["signer"])
-        if state.adopted and state._parsed is None:
-            try:
-                state.scheme  # parsed once here, shared by the copies below (a Scheme is immutable)
-            except LedgerError:
-                pass  # the check that reads it says what is wrong
-        # a copy: a check must not change the state it reads
-        return state.copy()
-
-    def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]:
-        return list(self.streams.get(str(stream), []))
-
-    def log_size(self) -> int:
-        return self.nodes.size
-
-    def root_at(self, size: int) -> bytes:
-        return tree_root(self.nodes, size)
-
-    def admit(self, envelope: dict, eid: str) -> None:
-        """Fold an act that passed its checks."""
-        if envelope["type"] == "ledger.genesis":
-            self.ledger_id = envelope["ledger"]
-        if envelope["type"] in ("ledger.genesis", "signatory.added", "signatory.revoked"):
-            self._registry.apply(envelope)
-        self._share_texts(envelope)
-        acts = self.streams.get(envelope["stream"])
-        if acts is None:
-            self.streams[envelope["stream"]] = [(envelope, eid)]
-        else:
-            envelope["stream"] = acts[0][0]["stream"]  # the text the stream's first act holds: one copy a stream
-            acts.append((envelope, eid))
-        if envelope["type"] == "checkpoint.signed":
-            self.heads.append(envelope["act"]["size"])
-        elif envelope["type"] == "year.close.signed":
-            self.heads.append(envelope["act"]["checkpoint"]["size"])
-        if envelope["type"] in YEAR_STREAM_TYPES:
-            state = self._years.get(envelope["act"]["year"])
-            if state is not None:  # else folded from the stream when first asked for
-                signer = self._registry.signatories.get(envelope["signer"])
-                state.apply(envelope, eid, signer.person if signer else envelope["signer"])
-
-    def _share_texts(self, envelope: dict) -> None:
-        """Make the texts that repeat across admitted acts one object each. Decoding gives every act its own copy of
-        the ledger id, its type, its signer, its unit…, and verify keeps every admitted act to the end: shared, an act
-        holds a third less (1,090 B → 650, county). Texts that seldom repeat (times, reasons, ids) are not kept."""
-        share = self._texts.setdefault
-        envelope["ledger"] = self.ledger_id  # checked equal before the act was admitted
-        envelope["type"] = share(envelope["type"], envelope["type"])
-        envelope["signer"] = share(envelope["signer"], envelope["signer"])
-        for key, value in envelope["act"].items():  # replacing values while iterating: the keys stay as they are
-            if key in _SHARED_ACT_FIELDS and value.__class__ is str:
-                envelope["act"][key] = share(value, value)
-
-    def add_leaf(self, leaf: bytes) -> None:
-        self.nodes.append(leaf)
-
-
 def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
                progress: Callable[[int], None] | None = None, workers: int | None = None,
                admitted: Callable[[StoredAct, str], None] | None = None) -> tuple[Report, MemorySource]:
@@ -156,7 +62,7 @@ def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: d
     fold, which stays sequential: each act is still checked against the state of the acts before it. Acts given
     with their stored bytes (`stored_acts`) travel to the workers as those bytes, which they decode themselves.
     `admitted(act, event id)` is told of each act that passed every check, in order, while no act has failed."""
-    report, source = Report(), MemorySource()
+    report, source = Report(), MemorySource(compact=True)
     stored_checkpoints: list[Checkpoint] = []
     indexed_at: dict[bytes, int] | None = None
     seen: dict[str, int] = {}

@@ -11,7 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from .acts import ACTS, CONTINUATIONS, ActSpec, Context, check_act_fields
-from .adjustments import fold_adjustment
+from .adjustments import AdjustmentState
 from .clock import FUTURE_SKEW, format_time, parse_time
 from .errors import Refused
 from .registry import Registry
@@ -33,6 +33,8 @@ class StateSource(Protocol):
     def year(self, year: int, registry: Registry) -> YearState: ...
 
     def stream_acts(self, stream: UUID) -> list[tuple[dict, str]]: ...
+
+    def adjustment_state(self, stream: str, acts: list[tuple[dict, str]], registry: Registry) -> AdjustmentState: ...
 
     def log_size(self) -> int: ...
 
@@ -137,7 +139,7 @@ def _load_context(ctx: Context, spec: ActSpec, source: StateSource) -> None:
             raise Refused("the stream is not a decision")
         year = first["act"]["year"]
         if first["type"] == "adjustment.proposed":
-            ctx.adjustment = fold_adjustment(ctx.envelope["stream"], ctx.stream_acts, ctx.registry)
+            ctx.adjustment = source.adjustment_state(ctx.envelope["stream"], ctx.stream_acts, ctx.registry)
         else:
             ctx.decision = first["act"]
     elif spec.year_field:

@@ -125,6 +125,10 @@ class Ledger:
         loaded = self.load(stream)
         return [(env, event_id(env)) for env, _ in loaded.acts] if loaded else []
 
+    def adjustment_state(self, stream: str, acts: list[tuple[dict, str]], registry: Registry) -> AdjustmentState:
+        """The adjustment's state after `acts`, its stream's acts as read (for the checks)."""
+        return fold_adjustment(stream, acts, registry)
+
     def adjustment(self, ref: str, registry: Registry | None = None) -> AdjustmentState:
         """An adjustment by its short id (or a longer prefix of its stream id)."""
         stream = self.resolve(ref, "adjustment.proposed", "adjustment")
