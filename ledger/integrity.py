@@ -121,7 +121,8 @@ def node_problems(tree: MemoryNodeStore, stored: Iterable[tuple[int, int, bytes]
     count). A node beyond the recomputed tree is left to the checks of the log index (a store behind its index)."""
     wrong, count = [], 0
     for level, idx, h in stored:
-        if level < len(tree.levels) and idx < len(tree.levels[level]) and tree.levels[level][idx] != h:
+        held = tree.node(level, idx)
+        if held is not None and held != h:
             count += 1
             if count <= most:
                 first, last = idx * (1 << level) + 1, (idx + 1) * (1 << level)

@@ -96,9 +96,9 @@ def test_frontier_root_equals_reference_for_every_size_to_300():
         assert frontier.size == n
         assert frontier.root() == root_of(LEAVES[:n]) == root(STORE, n)
         assert Frontier.from_bytes(frontier.to_bytes()).root() == frontier.root()
-        assert list(frontier.hashes) == [STORE.levels[lv][i] for lv, i in merkle.perfect_parts(0, n)]
+        assert list(frontier.hashes) == [STORE.node(lv, i) for lv, i in merkle.perfect_parts(0, n)]
         store.put(frontier.append(LEAVES[n]))
-    assert store.levels == MemoryNodeStore(LEAVES[:301]).levels  # the frontier feeds a node store exactly
+    assert list(store.nodes()) == list(MemoryNodeStore(LEAVES[:301]).nodes())  # the frontier feeds a node store exactly
 
 
 def test_frontier_append_reports_completed_nodes():
