@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 from .acts import TreeHeadMismatch
 from .checkpoint import Checkpoint, CheckpointError, ledger_mismatch, verify_signatures
@@ -52,7 +52,7 @@ class Report:
         self.failures.append(Failure(position, ev, problem))
 
 
-def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: dict[int, bytes] | None = None,
+def verify_log(acts: Iterable[Item], external: list[Checkpoint] = (), indexed: Mapping[int, bytes] | None = None,
                progress: Callable[[int], None] | None = None, workers: int | None = None,
                admitted: Callable[[StoredAct, str], None] | None = None) -> tuple[Report, MemorySource]:
     """Verify stored acts in log order; `indexed` maps positions to what the derived index holds, if any: the leaf

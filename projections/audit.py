@@ -1,7 +1,7 @@
 """`ledger verify` in full: the log's integrity (ledger.integrity) and the replay of every closed year's result."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from itertools import islice
 from typing import Callable, Iterable
@@ -16,7 +16,7 @@ from .results import year_results
 from .viewcheck import ViewCheck
 
 
-def verify_acts(acts: Iterable, external: list[Checkpoint], indexed: dict[int, bytes] | None,
+def verify_acts(acts: Iterable, external: list[Checkpoint], indexed: Mapping[int, bytes] | None,
                 progress: Callable[[int], None] | None = None, views=None,
                 again: Callable[[], Iterable] | None = None,
                 nodes: Callable[[], Iterable[tuple[int, int, bytes]]] | None = None) -> Report:

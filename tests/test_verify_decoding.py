@@ -10,7 +10,7 @@ import pytest
 
 from ledger import precheck
 from ledger.integrity import stored_acts, verify_log
-from ledger.log_index import indexed_entries
+from ledger.log_index import IndexedEntries, indexed_entries
 from ledger.protection import drop_statements
 from ledger.store import EventStore
 from tests.cliharness import Cli
@@ -91,3 +91,38 @@ def test_the_worker_pool_finds_what_one_process_finds(base, tmp_path, monkeypatc
     url = _copy_with_state(base, tmp_path / "edited.db", EDITS["a float"])
     by_reader, by_bytes = _both(url, workers=2)
     assert by_bytes == by_reader and by_reader[3]
+
+
+def test_the_index_read_for_verify_is_packed_and_reads_as_a_dict():
+    entries = {p: bytes([p % 256]) * 64 for p in range(1, 2001)}
+    entries[2001] = b"\x01" * 32 + b"\xff" * 33  # an edited row: packed no further
+    entries[2003] = b"\x02" * 64  # a gap
+    entries[2002] = b"\x03" * 64
+    packed = IndexedEntries()
+    for position, entry in entries.items():
+        packed.add(position, entry)
+    assert dict(packed) == entries and len(packed) == len(entries) and max(packed) == 2003
+    assert 1 in packed and 2000 in packed and 2002 in packed and 0 not in packed and 2004 not in packed
+    assert "1" not in packed and packed[5] == entries[5] and packed[2001] == entries[2001]
+    with pytest.raises(KeyError):
+        packed[2004]
+
+
+def test_an_index_stored_out_of_order_is_read_in_order(base, tmp_path):
+    target = tmp_path / "reversed.db"
+    with sqlite3.connect(base) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    store = EventStore(str(target))
+    try:
+        expected = dict(indexed_entries(store.engine))
+        conn = sqlite3.connect(target, isolation_level=None)
+        for drop in drop_statements("sqlite"):
+            conn.execute(drop)
+        rows = conn.execute("SELECT * FROM kaohe_log ORDER BY seq DESC").fetchall()
+        conn.execute("DELETE FROM kaohe_log")
+        conn.executemany(f"INSERT INTO kaohe_log VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        conn.close()
+        assert dict(indexed_entries(store.engine)) == expected
+        assert verify_log(stored_acts(store), [], indexed_entries(store.engine), workers=1)[0].ok
+    finally:
+        store.close()
