@@ -67,10 +67,10 @@ def verify(path: str, cp_paths: tuple[str, ...], fmt: str) -> None:
     Example:
       ledger bundle verify hy-2017.kaohe.zip --checkpoint cp-2017-12-31.txt --checkpoint cp-2018-06-30.txt
     """
-    from ledger.bundle import read_bundle
+    from ledger.bundle_reader import read_bundle
 
-    data = read_bundle(path)
-    report = _verified(data, cp_paths)
+    with read_bundle(path) as data:
+        report = _verified(data, cp_paths)
     ok = (f"OK: ledger {data.manifest.ledger_id}, {report.size} events, {report.signatures_checked} signatures, "
           f"{report.checkpoints_checked} checkpoints ({len(cp_paths)} yours), closed years replayed: "
           f"{', '.join(map(str, report.closed_years)) or 'none'}; root {base64.b64encode(report.root).decode()}")
@@ -88,12 +88,12 @@ def import_(env: Env, path: str, cp_paths: tuple[str, ...]) -> None:
     Example:
       ledger --db postgresql+psycopg://kaohe@db/kaohe bundle import hy-2017.kaohe.zip --checkpoint cp.txt
     """
-    from ledger.bundle import read_bundle
+    from ledger.bundle_reader import read_bundle
     from ledger.restore import restore_bundle
 
-    data = read_bundle(path)
-    ledger = env.ledger(create=True)  # restoring makes the ledger, as `init` does
-    report = restore_bundle(ledger.store, data, lambda _acts: _verified(data, cp_paths))
+    with read_bundle(path) as data:
+        ledger = env.ledger(create=True)  # restoring makes the ledger, as `init` does
+        report = restore_bundle(ledger.store, data, lambda _bundle: _verified(data, cp_paths))
     click.echo(f"Imported {report.size} events of ledger {data.manifest.ledger_id} into {ledger.store.target.display}; "
                f"root {base64.b64encode(report.root).decode()}"
                + ("" if cp_paths else " (no --checkpoint: the bundle was checked against itself only, so compare "
@@ -108,7 +108,7 @@ def _verified(data, cp_paths: tuple[str, ...]):
     from .progress import progress_bar
 
     external = [read_checkpoint(p) for p in cp_paths]
-    with progress_bar("verifying", len(data.acts)) as advance:
+    with progress_bar("verifying", data.size) as advance:
         return verify_bundle(data, external, advance)
 
 

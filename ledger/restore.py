@@ -9,7 +9,8 @@ from uuid import UUID
 import sqlalchemy
 from eventsourcing.persistence import IntegrityError, Notification
 
-from .bundle import Bundle, manifest_problem
+from .bundle import manifest_problem
+from .bundle_reader import Bundle
 from .errors import LedgerError, Refused
 from .integrity import Report, verify_log
 from .log_index import LogIndex
@@ -18,12 +19,12 @@ from .stored import APPENDED, TOPICS
 
 _OPENED = TOPICS[1]
 
-Checker = Callable[[list[StoredAct]], Report]
+Checker = Callable[[Bundle], Report]
 
 
-def default_checker(acts: list[StoredAct]) -> Report:
+def default_checker(bundle: Bundle) -> Report:
     """The log-level verification (signatures, signers, roles, Merkle tree) of ledger.integrity."""
-    return verify_log(acts)[0]
+    return verify_log(bundle.events())[0]
 
 
 def restore_bundle(store: EventStore, bundle: Bundle, check: Checker = default_checker) -> Report:
@@ -33,14 +34,13 @@ def restore_bundle(store: EventStore, bundle: Bundle, check: Checker = default_c
     and Merkle root; this is checked after the index is rebuilt. The insert is one transaction: a failure leaves
     the database empty."""
     _require_empty(store)
-    report = check(bundle.acts)
+    report = check(bundle)
     if not report.ok:
         raise Refused(f"{bundle.path} does not verify, nothing imported: {report.failures[0]}")
-    ledger_id = bundle.acts[0].envelope.get("ledger") if bundle.acts else None
-    problem = manifest_problem(bundle.manifest, report, ledger_id)
+    problem = manifest_problem(bundle.manifest, report, bundle.ledger_id)
     if problem:
         raise Refused(f"{bundle.path}: {problem}; nothing imported")
-    events = [_stored_event(store, act) for act in bundle.acts]
+    events = [_stored_event(store, act) for act in bundle.events()]
     try:
         store.app.recorder.insert_events(events)
     except IntegrityError:

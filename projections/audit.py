@@ -84,11 +84,12 @@ def verify_store(store, external: list[Checkpoint] = (), progress: Callable[[int
 def verify_bundle(bundle, external: list[Checkpoint], progress: Callable[[int], None] | None = None) -> Report:
     """`bundle verify`: `verify_acts` over a bundle's events (no derived index) with the checkpoints given, then its
     manifest against the verified events and its checkpoint copies against the checkpoint acts."""
-    from ledger.bundle import manifest_problem, note_problems
+    from ledger.bundle import manifest_problem
+    from ledger.bundle_reader import note_problems
 
-    report = verify_acts(bundle.acts, list(external), None, progress)
+    report = verify_acts(bundle.events(), list(external), None, progress, again=bundle.events)
     if report.ok:
-        problem = manifest_problem(bundle.manifest, report, bundle.acts[0].envelope.get("ledger"))
+        problem = manifest_problem(bundle.manifest, report, bundle.ledger_id)
         if problem:
             report.fail(0, "", problem)
     for problem in note_problems(bundle):

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 import ledger.bundle
+import ledger.bundle_reader
 from ledger.checkpoint import parse
+from ledger.bundle_reader import read_bundle
+from ledger.proofs import read_checkpoint
+from projections.audit import verify_bundle
 from tests.cliharness import Cli, refused
 from tests.test_tamper import SIZE, Case, RawStore, base_for, copy_database
 
@@ -224,10 +228,10 @@ def test_broken_bundles_fail_in_one_line(case, bundle, tmp_path, monkeypatch):
     unended = rewrite(bundle, tmp_path / "unended.zip", events=lambda lines: lines[:-1] + [lines[-1].rstrip("\n")])
     refused(case.run("bundle", "verify", unended, *cp), "cut short")
     refused(case.run("bundle", "verify", tmp_path / "absent.zip", *cp), "cannot read bundle")
-    monkeypatch.setattr(ledger.bundle, "MAX_BUNDLE", 100)
+    monkeypatch.setattr(ledger.bundle_reader, "MAX_BUNDLE", 100)
     refused(case.run("bundle", "verify", bundle, *cp), "larger than 100 bytes")
-    monkeypatch.setattr(ledger.bundle, "MAX_BUNDLE", 1 << 32)
-    monkeypatch.setattr(ledger.bundle, "MAX_EVENTS", 100)
+    monkeypatch.setattr(ledger.bundle_reader, "MAX_BUNDLE", 1 << 32)
+    monkeypatch.setattr(ledger.bundle_reader, "MAX_EVENTS", 100)
     refused(case.run("bundle", "verify", bundle, *cp), "events.jsonl is larger than 100 bytes")
     assert case.run("bundle", "verify", bundle).code == 2  # an outside checkpoint is required
 
@@ -296,3 +300,16 @@ def test_offline_verdicts_print_json(case, bundle, tmp_path):
     public = case.base.keys["office"] + ".pub"
     shown = json.loads(offline("key", "show", public, "--format", "json", cwd=tmp_path).stdout)
     assert shown["key_id"].startswith("ed25519:") and shown["public_key"] in Path(public).read_text()
+
+
+def test_a_bundle_is_verified_as_it_was_first_read(case, bundle, tmp_path):
+    # the events are read twice (checked as the file is opened, then verified, then replayed for the closed year)
+    # from the file opened first: a file put in its place meanwhile is not read
+    with read_bundle(bundle) as data:
+        assert data.size == SIZE
+        os.replace(rewrite(bundle, tmp_path / "cut.zip", events=lambda lines: lines[:-1]), bundle)
+        report = verify_bundle(data, [read_checkpoint(case.cp("cp_full"))])
+        assert sorted(data.checkpoints) == [11, 13]  # recorded as the events were verified
+    assert report.ok and report.size == SIZE and report.closed_years == [2017], report.failures
+    cut = offline("bundle", "verify", str(bundle), "--checkpoint", case.cp("cp_full"), cwd=tmp_path)
+    assert cut.returncode == 1 and f"beyond the log, which holds {SIZE - 1} events" in cut.stderr, cut.stderr
